@@ -1,0 +1,90 @@
+/* frontend.h — the .crate language: source text in, checked Model out.
+ *
+ *   lex.c     characters -> tokens
+ *   parse.c   tokens -> AST (recursive descent, recovers at the next statement)
+ *   sema.c    AST -> Model (defaults, ranges, cross-argument consistency)
+ *   model.c   what a checked Model implies: parameters, FLOPs, memory
+ *
+ * The language is described in docs/language.md. Everything downstream
+ * (IR builder, driver) sees only the Model, never the AST. */
+#ifndef CRATEC_FRONTEND_H
+#define CRATEC_FRONTEND_H
+
+#include "support.h"
+
+/* ---- the checked model ---------------------------------------------------- */
+
+typedef enum { POOL_CLS, POOL_MEAN } PoolKind;
+typedef enum { OPT_SGD, OPT_ADAMW, OPT_LION } OptimizerKind;
+typedef enum { SCHED_CONSTANT, SCHED_COSINE } ScheduleKind;
+
+/* One CRATE layer: an MSSA step then an ISTA step (SPEC §1.3). */
+typedef struct LayerSpec {
+  int heads, dim_head;   /* inner width = heads * dim_head */
+  bool has_out_proj;     /* false exactly when heads == 1 && dim_head == dim */
+  double step, lambda;   /* ISTA eta and lambda */
+  SrcLoc loc;            /* the mssa statement that began this layer */
+} LayerSpec;
+
+typedef struct TrainSpec {
+  OptimizerKind optimizer;
+  double lr, weight_decay;
+  double momentum;             /* sgd */
+  bool nesterov;               /* sgd */
+  double beta1, beta2, eps;    /* adamw (beta1, beta2, eps) and lion (beta1, beta2) */
+  ScheduleKind schedule;
+  double warmup_epochs;        /* cosine: linear warm-up length in epochs ... */
+  long warmup_steps;           /* ... or in optimizer steps (at most one is non-zero) */
+  double min_lr;               /* cosine floor */
+  int epochs, batch;
+  double label_smoothing;
+  uint64_t seed;
+} TrainSpec;
+
+typedef struct Model {
+  char *name;
+  int channels, height, width;
+  int patch_h, patch_w;
+  int dim;
+  int depth;             /* number of layers after expanding `repeat` */
+  LayerSpec *layers;     /* depth entries */
+  PoolKind pool;
+  int classes;
+  bool has_train;        /* a `train { }` block was given */
+  TrainSpec train;       /* defaults filled in even without a train block */
+} Model;
+
+/* Parses and checks SRC. Every error is reported to D; returns NULL if there
+ * was any. */
+Model *frontend_parse(const SourceFile *src, Diag *d);
+void model_free(Model *m);
+
+/* ---- what a model implies (model.c) --------------------------------------- */
+
+static inline int model_patches(const Model *m) {
+  return (m->height / m->patch_h) * (m->width / m->patch_w);
+}
+static inline int model_tokens(const Model *m) { return model_patches(m) + 1; }
+static inline int model_patch_dim(const Model *m) {
+  return m->channels * m->patch_h * m->patch_w;
+}
+
+/* A trainable tensor: its official PyTorch state_dict key (SPEC §1.8) and
+ * shape. */
+typedef struct ParamInfo {
+  char *key;
+  int rank;
+  int64_t shape[3];
+  int64_t numel;
+} ParamInfo;
+
+/* The parameters in state_dict order. Returns the count; free with
+ * model_params_free. */
+int model_params(const Model *m, ParamInfo **out);
+void model_params_free(ParamInfo *p, int n);
+int64_t model_param_count(const Model *m);
+/* Forward FLOPs for one image, multiply-add = 2 (docs/language.md states
+ * which operations are counted). */
+int64_t model_flops(const Model *m);
+
+#endif

@@ -1,0 +1,145 @@
+/* Command-line parsing shared by cratec and every generated executable, so
+ * both accept the same spellings and report mistakes the same way. */
+#include "cratert.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int crt_edit_distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b);
+  if (m > 255) m = 255;   /* hints only ever compare short words */
+  int row[256];
+  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= m; j++) {
+      int up = row[j];
+      int best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[m];
+}
+
+const char *crt_closest_word(const char *word, const char *const *candidates) {
+  /* A typo is at most a third of the word away (one edit always allowed):
+   * 'dim_heads' suggests 'dim_head', an unrelated word suggests nothing. */
+  int limit = (int)strlen(word) / 3;
+  if (limit < 1) limit = 1;
+  const char *best = NULL;
+  int best_d = limit + 1;
+  for (const char *const *c = candidates; *c; c++) {
+    int d = crt_edit_distance(word, *c);
+    if (d < best_d) {
+      best_d = d;
+      best = *c;
+    }
+  }
+  return best;
+}
+
+static int unknown_option(const char *arg, const crt_option *opts, crt_error *e) {
+  const char *names[128];
+  int n = 0;
+  for (const crt_option *o = opts; o->name && n < 127; o++) names[n++] = o->name;
+  names[n] = NULL;
+  char word[128];
+  snprintf(word, sizeof word, "%.*s", (int)strcspn(arg, "="), arg);
+  const char *hint = crt_closest_word(word, names);
+  if (hint) return crt_fail(e, "unknown option '%s'; did you mean '%s'?", word, hint);
+  return crt_fail(e, "unknown option '%s' (see --help)", word);
+}
+
+static int store(const crt_option *o, const char *value, crt_error *e) {
+  char *end;
+  switch (o->type) {
+  case CRT_ARG_FLAG:
+    *(bool *)o->dest = true;
+    return 0;
+  case CRT_ARG_STRING:
+    *(const char **)o->dest = value;
+    return 0;
+  case CRT_ARG_INT: {
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end)
+      return crt_fail(e, "option '%s' expects an integer, got '%s'", o->name, value);
+    *(long *)o->dest = v;
+    return 0;
+  }
+  case CRT_ARG_DOUBLE: {
+    errno = 0;
+    double v = strtod(value, &end);
+    if (errno || end == value || *end)
+      return crt_fail(e, "option '%s' expects a number, got '%s'", o->name, value);
+    *(double *)o->dest = v;
+    return 0;
+  }
+  }
+  return crt_fail(e, "option '%s' has an unknown type", o->name);
+}
+
+static const crt_option *find_option(const crt_option *opts, const char *arg, const char **attached) {
+  *attached = NULL;
+  size_t len = strcspn(arg, "=");
+  for (const crt_option *o = opts; o->name; o++) {
+    size_t n = strlen(o->name);
+    if (n == len && strncmp(arg, o->name, n) == 0) {
+      if (arg[len] == '=') *attached = arg + len + 1;
+      return o;
+    }
+    /* short options with a value: "-O2", "-j4" */
+    if (n == 2 && o->type != CRT_ARG_FLAG && strncmp(arg, o->name, 2) == 0 && arg[2]) {
+      *attached = arg + 2;
+      return o;
+    }
+  }
+  return NULL;
+}
+
+int crt_parse_args(int argc, char **argv, const crt_option *opts, const char **positional,
+                   int max_positional, int *npos, crt_error *e) {
+  *npos = 0;
+  bool only_positional = false;
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+      if (*npos >= max_positional) return crt_fail(e, "unexpected argument '%s'", arg);
+      positional[(*npos)++] = arg;
+      continue;
+    }
+    if (strcmp(arg, "--") == 0) {
+      only_positional = true;
+      continue;
+    }
+    const char *value;
+    const crt_option *o = find_option(opts, arg, &value);
+    if (!o) return unknown_option(arg, opts, e);
+    if (o->type == CRT_ARG_FLAG) {
+      if (value) return crt_fail(e, "option '%s' takes no value", o->name);
+    } else if (!value) {
+      if (i + 1 >= argc) return crt_fail(e, "option '%s' needs a value (%s)", o->name, o->metavar ? o->metavar : "VALUE");
+      value = argv[++i];
+    }
+    if (store(o, value, e) != 0) return -1;
+  }
+  return 0;
+}
+
+void crt_print_options(FILE *out, const crt_option *opts) {
+  int width = 0;
+  for (const crt_option *o = opts; o->name; o++) {
+    int w = (int)strlen(o->name) + (o->metavar ? (int)strlen(o->metavar) + 1 : 0);
+    if (w > width) width = w;
+  }
+  for (const crt_option *o = opts; o->name; o++) {
+    char left[160];
+    snprintf(left, sizeof left, "%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
+    fprintf(out, "  %-*s  %s\n", width, left, o->help ? o->help : "");
+  }
+}

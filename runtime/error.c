@@ -1,0 +1,13 @@
+#include "cratert.h"
+
+#include <stdarg.h>
+
+int crt_fail(crt_error *e, const char *fmt, ...) {
+  if (e) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}

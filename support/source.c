@@ -1,0 +1,56 @@
+#include "support.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+SourceFile *source_from_string(const char *path, const char *text, size_t len) {
+  /* A UTF-8 byte-order mark is not part of the program. */
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+    text += 3;
+    len -= 3;
+  }
+  SourceFile *f = xcalloc(1, sizeof *f);
+  f->path = xstrdup(path);
+  f->text = xstrndup(text, len);
+  f->len = len;
+  return f;
+}
+
+SourceFile *source_read(const char *path, char **err) {
+  FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (!fp) {
+    *err = xasprintf("cannot open '%s': %s", path, strerror(errno));
+    return NULL;
+  }
+  StrBuf sb = {0};
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+    if (sb.len + n > CRATEC_MAX_SOURCE) {
+      *err = xasprintf("'%s' is larger than %u bytes; is it really a .crate file?", path,
+                       CRATEC_MAX_SOURCE);
+      if (fp != stdin) fclose(fp);
+      sb_free(&sb);
+      return NULL;
+    }
+    sb_appendn(&sb, chunk, n);
+  }
+  bool failed = ferror(fp);
+  if (fp != stdin) fclose(fp);
+  if (failed) {
+    *err = xasprintf("cannot read '%s'", path);
+    sb_free(&sb);
+    return NULL;
+  }
+  SourceFile *f = source_from_string(path, sb.data ? sb.data : "", sb.len);
+  sb_free(&sb);
+  return f;
+}
+
+void source_free(SourceFile *f) {
+  if (!f) return;
+  free(f->path);
+  free(f->text);
+  free(f);
+}
