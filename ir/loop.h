@@ -1,0 +1,155 @@
+/* loop.h — the loop IR: the imperative, typed level that passes lower the
+ * dataflow graph to and that every backend translates (like Halide's Stmt
+ * below its Funcs). It is deliberately small: scalar locals, loops (serial,
+ * parallel, vectorizable), loads and stores on buffers, and calls into the
+ * runtime (GEMMs). A backend that can print these nodes can compile any
+ * model; scheduling decisions (fusion, tiling, parallel split) are made above
+ * it and are shared by every backend.
+ *
+ *   loop.c        construction helpers, the module
+ *   loop_print.c  the text dump (`--emit loops`, pass tests)
+ *   loop_check.c  structural verifier (vars in scope, types, buffers)
+ */
+#ifndef CRATEC_LOOP_H
+#define CRATEC_LOOP_H
+
+#include "support.h"
+
+typedef enum {
+  LT_F32,
+  LT_I64,
+  LT_BOOL,
+  LT_PTR_F32,   /* float * (a buffer or a position inside one) */
+  LT_PTR_I64,   /* int64_t * (labels) */
+} LType;
+
+/* A variable: a function parameter, a loop index, or a local scalar. */
+typedef struct LVar {
+  int id;
+  char *name;
+  LType type;
+  bool noalias;   /* pointer parameters that alias nothing else */
+} LVar;
+
+typedef enum {
+  LE_F32,       /* float constant */
+  LE_I64,       /* integer constant */
+  LE_VAR,
+  LE_LOAD,      /* ptr[index] */
+  LE_ADDR,      /* ptr + index: a sub-buffer, e.g. for a runtime call */
+  LE_BIN,
+  LE_UN,
+  LE_SELECT,    /* cond ? a : b */
+  LE_CAST,      /* i64 <-> f32 */
+} LExprKind;
+
+typedef enum {
+  LB_ADD, LB_SUB, LB_MUL, LB_DIV, LB_REM, LB_MIN, LB_MAX,
+  LB_LT, LB_LE, LB_GT, LB_GE, LB_EQ, LB_NE, LB_AND, LB_OR,
+} LBinOp;
+
+typedef enum { LU_NEG, LU_EXP, LU_LOG, LU_SQRT, LU_ABS, LU_NOT } LUnOp;
+
+typedef struct LExpr LExpr;
+struct LExpr {
+  LExprKind kind;
+  LType type;
+  union {
+    double f;               /* LE_F32 */
+    int64_t i;              /* LE_I64 */
+    LVar *var;              /* LE_VAR */
+    int op;                 /* LE_BIN (LBinOp), LE_UN (LUnOp) */
+  };
+  LExpr *a, *b, *c;         /* operands: LOAD/ADDR (ptr, index), BIN (a, b), UN (a), SELECT (c ? a : b), CAST (a) */
+};
+
+typedef enum {
+  LS_BLOCK,
+  LS_DECL,      /* declare a local scalar with an initial value */
+  LS_ASSIGN,    /* local = value */
+  LS_STORE,     /* ptr[index] = value */
+  LS_FOR,       /* for (var = begin; var < end; var++) body */
+  LS_IF,
+  LS_CALL,      /* a runtime function, by name, for its effect */
+  LS_COMMENT,   /* kept in dumps and in the C backend's output */
+} LStmtKind;
+
+typedef enum {
+  LF_SERIAL,
+  LF_PARALLEL,  /* iterations are independent: split over threads */
+  LF_VECTOR,    /* innermost, independent except for reductions into locals declared outside */
+} LForKind;
+
+typedef struct LStmt LStmt;
+struct LStmt {
+  LStmtKind kind;
+  VEC(LStmt *) body;        /* BLOCK, FOR, IF (then) */
+  VEC(LStmt *) orelse;      /* IF */
+  LVar *var;                /* DECL, ASSIGN, FOR index */
+  LExpr *ptr, *index;       /* STORE */
+  LExpr *value;             /* DECL init, ASSIGN, STORE, IF cond */
+  LExpr *begin, *end;       /* FOR */
+  LForKind for_kind;
+  char *callee;             /* CALL: a function of runtime/cratert.h */
+  VEC(LExpr *) args;        /* CALL */
+  char *text;               /* COMMENT */
+};
+
+/* A kernel: a function of pointer and integer parameters returning nothing. */
+typedef struct LFunc {
+  char *name;
+  VEC(LVar *) params;
+  LStmt *body;              /* a BLOCK */
+  bool exported;            /* visible outside the module (others are internal) */
+  int next_var_id;
+} LFunc;
+
+/* A read-only blob (embedded weights) the module carries. */
+typedef struct LData {
+  char *name;
+  const void *bytes;
+  size_t size;
+  size_t align;
+} LData;
+
+typedef struct LModule {
+  char *name;
+  VEC(LFunc *) funcs;
+  VEC(LData *) data;
+} LModule;
+
+/* ---- construction (loop.c) ------------------------------------------------- */
+
+LModule *lmodule_new(const char *name);
+void lmodule_free(LModule *m);
+LFunc *lfunc_new(LModule *m, const char *name, bool exported);
+LVar *lfunc_param(LFunc *f, const char *name, LType type);   /* pointer params are noalias */
+LVar *lfunc_var(LFunc *f, const char *name, LType type);     /* a local or loop index */
+
+LExpr *lf32(double v);
+LExpr *li64(int64_t v);
+LExpr *lvar(LVar *v);
+LExpr *lload(LExpr *ptr, LExpr *index);
+LExpr *laddr(LExpr *ptr, LExpr *index);
+LExpr *lbin(LBinOp op, LExpr *a, LExpr *b);
+LExpr *lun(LUnOp op, LExpr *a);
+LExpr *lselect(LExpr *cond, LExpr *a, LExpr *b);
+LExpr *lcast(LType to, LExpr *a);
+
+LStmt *lblock(void);
+LStmt *ldecl(LVar *v, LExpr *init);
+LStmt *lassign(LVar *v, LExpr *value);
+LStmt *lstore(LExpr *ptr, LExpr *index, LExpr *value);
+LStmt *lfor(LVar *i, LExpr *begin, LExpr *end, LForKind kind);
+LStmt *lif(LExpr *cond);
+LStmt *lcall(const char *callee);            /* then lcall_arg for each argument */
+void lcall_arg(LStmt *call, LExpr *arg);
+LStmt *lcomment(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lappend(LStmt *block_or_loop, LStmt *s);  /* appends to body */
+
+/* ---- dump and verify ---------------------------------------------------------- */
+
+void lmodule_print(FILE *out, const LModule *m);
+bool lmodule_verify(const LModule *m, Diag *d);
+
+#endif
