@@ -2,7 +2,9 @@
  *
  *   lex.c     characters -> tokens
  *   parse.c   tokens -> AST (recursive descent, recovers at the next statement)
- *   sema.c    AST -> Model (defaults, ranges, cross-argument consistency)
+ *   args.c    one statement's arguments: names, types, ranges (used by sema)
+ *   sema.c    AST -> Model (statements, defaults, cross-argument consistency)
+ *   train.c   the train { } block -> TrainSpec
  *   model.c   what a checked Model implies: parameters, FLOPs, memory
  *
  * The language is described in docs/language.md. Everything downstream
@@ -11,6 +13,20 @@
 #define CRATEC_FRONTEND_H
 
 #include "support.h"
+
+/* ---- limits ----------------------------------------------------------------
+ *
+ * Far above any real CRATE, and low enough that every count derived from a
+ * checked Model (parameters, FLOPs, bytes) fits in int64 without overflow,
+ * and every size in an int. */
+#define CRATE_MAX_SIDE 16384           /* image height and width */
+#define CRATE_MAX_CHANNELS 1024
+#define CRATE_MAX_PATCH_DIM (1 << 20)  /* channels * patch_h * patch_w */
+#define CRATE_MAX_PATCHES 65536        /* tokens = patches + 1 */
+#define CRATE_MAX_WIDTH 16384          /* dim, and heads * dim_head */
+#define CRATE_MAX_DEPTH 1024           /* layers after expanding `repeat` */
+#define CRATE_MAX_CLASSES (1 << 20)
+#define CRATE_MAX_NESTING 16           /* nested { } blocks */
 
 /* ---- the checked model ---------------------------------------------------- */
 
