@@ -149,20 +149,116 @@ int crt_st_load_f32(const crt_st_file *f, const crt_param_spec *specs, int n, fl
 int crt_st_write(const char *path, const crt_tensor *tensors, int n, const char *const *metadata,
                  crt_error *e);
 
-/* ==== data =================================================================== */
-/* (section owned by the data/training-machinery work) */
-
 /* ==== random numbers ========================================================= */
+
+/* xoshiro256** (Blackman & Vigna), seeded through splitmix64: fast, good
+ * statistically, and its whole state is these four words, so a checkpoint
+ * saves it as it is and a resumed run draws the same numbers. */
+typedef struct crt_rng {
+  uint64_t s[4];
+} crt_rng;
+
+/* Any seed is fine, 0 included (splitmix64 never yields the all-zero state). */
+void crt_rng_seed(crt_rng *r, uint64_t seed);
+uint64_t crt_rng_next_u64(crt_rng *r);
+/* Uniform in [0, 1), from the top 24 bits (every float in the range a
+ * multiple of 2^-24, so 1.0f is never returned by rounding). */
+float crt_rng_uniform(crt_rng *r);
+/* Standard normal N(0, 1) by Box–Muller in double; one sample per call (the
+ * second is dropped so the state stays just the four words). */
+float crt_rng_normal(crt_rng *r);
+/* Uniform integer in [0, n) without modulo bias (Lemire's multiply-and-
+ * reject); n must be > 0. */
+uint64_t crt_rng_below(crt_rng *r, uint64_t n);
+
+/* ==== data =================================================================== */
 /* (section owned by the data/training-machinery work) */
 
 /* ==== loss =================================================================== */
 /* (section owned by the data/training-machinery work) */
 
 /* ==== optimizers ============================================================= */
-/* (section owned by the data/training-machinery work) */
+
+/* The optimizers of SPEC §3.1 with PyTorch's float32 arithmetic, operation
+ * for operation (torch.optim.SGD, torch.optim.AdamW, lion-pytorch's Lion), so
+ * a step matches PyTorch to rounding. They update ONE flat parameter buffer
+ * from a gradient buffer of the same length; weight decay applies to every
+ * parameter, as in the official recipe. Scalars (lr, decays) are combined in
+ * double and rounded to float once, as PyTorch does with Python scalars. */
+typedef enum { CRT_OPT_SGD, CRT_OPT_ADAMW, CRT_OPT_LION } crt_optimizer_kind;
+#define CRT_OPT_KIND_COUNT 3
+
+typedef struct crt_optimizer_config {
+  crt_optimizer_kind kind;
+  double weight_decay;  /* SGD: coupled, g += wd·p; AdamW, Lion: p *= 1 − lr·wd */
+  double momentum;      /* SGD: 0 means plain SGD (no buffer) */
+  bool nesterov;        /* SGD: g + momentum·buf instead of buf (needs momentum > 0) */
+  double beta1, beta2;  /* AdamW: moment decays; Lion: interpolation, momentum decay */
+  double eps;           /* AdamW: added to the bias-corrected √v */
+} crt_optimizer_config;
+
+/* The libraries' defaults: SGD momentum 0.9 (the official main.py's), wd 0;
+ * AdamW β (0.9, 0.999), eps 1e-8, wd 0.01; Lion β (0.9, 0.99), wd 0. */
+crt_optimizer_config crt_optimizer_defaults(crt_optimizer_kind kind);
+/* "sgd", "adamw", "lion"; "unknown" for anything else. */
+const char *crt_optimizer_name(crt_optimizer_kind kind);
+
+typedef struct crt_optimizer {
+  crt_optimizer_config config;
+  size_t count;        /* parameters in the flat buffer */
+  float *exp_avg;      /* (count) SGD momentum buffer, AdamW first moment, Lion momentum;
+                          NULL for SGD without momentum */
+  float *exp_avg_sq;   /* (count) AdamW second moment; NULL otherwise */
+  int64_t steps;       /* completed steps (AdamW's bias correction uses steps + 1) */
+} crt_optimizer;
+
+/* Validates CONFIG (betas in [0, 1), eps > 0, decays and momentum >= 0,
+ * nesterov only with momentum) and allocates zeroed state for COUNT
+ * parameters. On failure OPT is left empty (crt_optimizer_free is harmless). */
+int crt_optimizer_init(crt_optimizer *opt, const crt_optimizer_config *config, size_t count,
+                       crt_error *e);
+/* One update of PARAMS (n) from GRADS (n) at learning rate LR; N must be the
+ * count given to init and LR finite and >= 0. Elementwise and split
+ * statically over OpenMP threads, so the result is independent of the
+ * thread count. */
+int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, size_t n, double lr,
+                       crt_error *e);
+void crt_optimizer_free(crt_optimizer *opt);
 
 /* ==== schedules ============================================================== */
-/* (section owned by the data/training-machinery work) */
+
+/* Learning-rate schedules as pure functions of the training position.
+ *   constant: base_lr.
+ *   cosine, per epoch (the official main.py: LambdaLR stepped once per
+ *     epoch): base_lr · min((e+1)/(W + 1e-8), ½(cos(e/E·π) + 1)) for the
+ *     0-based epoch e, W = warmup_epochs, E = epochs; constant within an epoch.
+ *   cosine, per step: the same shape over steps t = e·S + s (S steps per
+ *     epoch), warm-up over W steps (warmup_steps, or warmup_epochs·S when
+ *     warmup_steps is 0), cosine over E·S steps from base_lr down to min_lr:
+ *     min(base_lr·(t+1)/W, min_lr + (base_lr − min_lr)·½(cos(t/(E·S)·π) + 1)). */
+typedef enum { CRT_SCHEDULE_CONSTANT, CRT_SCHEDULE_COSINE } crt_schedule_kind;
+#define CRT_SCHEDULE_KIND_COUNT 2
+
+typedef struct crt_schedule {
+  crt_schedule_kind kind;
+  bool per_step;          /* cosine: false = the official per-epoch steps */
+  double base_lr;
+  double min_lr;          /* per-step cosine floor */
+  int64_t epochs;         /* cosine length */
+  int64_t warmup_epochs;
+  int64_t warmup_steps;   /* per-step only; 0 = use warmup_epochs */
+} crt_schedule;
+
+/* "constant", "cosine"; "unknown" for anything else. */
+const char *crt_schedule_name(crt_schedule_kind kind);
+/* Rejects a schedule that cannot be evaluated: negative or non-finite rates,
+ * min_lr above base_lr, no epochs for cosine, warm-up in steps on the
+ * per-epoch schedule. */
+int crt_schedule_check(const crt_schedule *s, crt_error *e);
+/* The rate for step STEP_IN_EPOCH of the 0-based EPOCH (S = STEPS_PER_EPOCH
+ * >= 1). Past the last epoch the cosine stays at its end value. */
+double crt_schedule_lr(const crt_schedule *s, int64_t epoch, int64_t step_in_epoch,
+                       int64_t steps_per_epoch);
 
 /* ==== checkpoints ============================================================ */
 /* (section owned by the data/training-machinery work) */

@@ -1,0 +1,157 @@
+/* Optimizers over one flat parameter buffer, reproducing PyTorch's float32
+ * arithmetic. Each kernel mirrors the tensor operations of the reference
+ * implementation in the same order, because float addition is not
+ * associative: (m·β1) + (1−β1)·g and m + (1−β1)·(g − m) round differently. */
+#include "cratert.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const optimizer_names[CRT_OPT_KIND_COUNT] = {
+    [CRT_OPT_SGD] = "sgd", [CRT_OPT_ADAMW] = "adamw", [CRT_OPT_LION] = "lion"};
+
+const char *crt_optimizer_name(crt_optimizer_kind kind) {
+  return (unsigned)kind < CRT_OPT_KIND_COUNT ? optimizer_names[kind] : "unknown";
+}
+
+crt_optimizer_config crt_optimizer_defaults(crt_optimizer_kind kind) {
+  crt_optimizer_config c = {.kind = kind};
+  switch (kind) {
+  case CRT_OPT_SGD: c.momentum = 0.9; break;
+  case CRT_OPT_ADAMW: c.beta1 = 0.9, c.beta2 = 0.999, c.eps = 1e-8, c.weight_decay = 0.01; break;
+  case CRT_OPT_LION: c.beta1 = 0.9, c.beta2 = 0.99; break;
+  }
+  return c;
+}
+
+static bool is_decay(double x) { return isfinite(x) && x >= 0.0; }
+static bool is_beta(double x) { return isfinite(x) && x >= 0.0 && x < 1.0; }
+
+static int check_config(const crt_optimizer_config *c, crt_error *e) {
+  const char *name = crt_optimizer_name(c->kind);
+  if ((unsigned)c->kind >= CRT_OPT_KIND_COUNT)
+    return crt_fail(e, "unknown optimizer kind %d", (int)c->kind);
+  if (!is_decay(c->weight_decay))
+    return crt_fail(e, "%s: weight_decay must be finite and >= 0, not %g", name, c->weight_decay);
+  if (c->kind == CRT_OPT_SGD) {
+    if (!is_decay(c->momentum))
+      return crt_fail(e, "sgd: momentum must be finite and >= 0, not %g", c->momentum);
+    if (c->nesterov && c->momentum == 0.0)
+      return crt_fail(e, "sgd: nesterov momentum needs momentum > 0");
+    return 0;
+  }
+  if (!is_beta(c->beta1) || !is_beta(c->beta2))
+    return crt_fail(e, "%s: betas must lie in [0, 1), not (%g, %g)", name, c->beta1, c->beta2);
+  if (c->kind == CRT_OPT_ADAMW && !(isfinite(c->eps) && c->eps > 0.0))
+    return crt_fail(e, "adamw: eps must be finite and > 0, not %g", c->eps);
+  return 0;
+}
+
+void crt_optimizer_free(crt_optimizer *opt) {
+  crt_free(opt->exp_avg);
+  crt_free(opt->exp_avg_sq);
+  memset(opt, 0, sizeof *opt);
+}
+
+int crt_optimizer_init(crt_optimizer *opt, const crt_optimizer_config *config, size_t count,
+                       crt_error *e) {
+  memset(opt, 0, sizeof *opt);
+  if (check_config(config, e)) return -1;
+  if (count == 0) return crt_fail(e, "%s: no parameters to optimize", crt_optimizer_name(config->kind));
+  bool has_exp_avg = config->kind != CRT_OPT_SGD || config->momentum != 0.0;
+  bool has_exp_avg_sq = config->kind == CRT_OPT_ADAMW;
+  if (has_exp_avg && !(opt->exp_avg = crt_alloc(count * sizeof(float)))) goto oom;
+  if (has_exp_avg_sq && !(opt->exp_avg_sq = crt_alloc(count * sizeof(float)))) goto oom;
+  opt->config = *config;
+  opt->count = count;
+  return 0;
+oom:
+  crt_optimizer_free(opt);
+  return crt_fail(e, "%s: cannot allocate state for %zu parameters", crt_optimizer_name(config->kind),
+                  count);
+}
+
+/* Below this many parameters a parallel region costs more than it saves. */
+#define PARALLEL_MIN 16384
+
+/* torch.optim.SGD: g += wd·p; buf = g on the first step, else
+ * buf = momentum·buf + g; g = nesterov ? g + momentum·buf : buf; p -= lr·g.
+ * p, g, buf: (n) */
+static void sgd_step(float *restrict p, const float *restrict grad, float *restrict buf, size_t n,
+                     const crt_optimizer_config *c, bool first_step, double lr) {
+  const float wd = (float)c->weight_decay, mu = (float)c->momentum, neg_lr = (float)-lr;
+  const bool nesterov = c->nesterov;
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+  for (size_t i = 0; i < n; i++) {
+    float g = grad[i];
+    if (wd != 0.0f) g = g + wd * p[i];
+    if (buf) {
+      float b = first_step ? g : buf[i] * mu + g;
+      buf[i] = b;
+      g = nesterov ? g + mu * b : b;
+    }
+    p[i] = p[i] + neg_lr * g;
+  }
+}
+
+/* torch.optim.AdamW (single-tensor path), step t (1-based):
+ *   p *= 1 − lr·wd;  m.lerp_(g, 1−β1);  v = v·β2 + ((1−β2)·g)·g;
+ *   denom = √v / √(1−β2^t) + eps;  p += ((−lr/(1−β1^t))·m) / denom.
+ * p, g, m, v: (n) */
+static void adamw_step(float *restrict p, const float *restrict grad, float *restrict m,
+                       float *restrict v, size_t n, const crt_optimizer_config *c, int64_t t,
+                       double lr) {
+  const float decay = (float)(1.0 - lr * c->weight_decay);
+  const float w = (float)(1.0 - c->beta1), beta2 = (float)c->beta2;
+  const float one_minus_beta2 = (float)(1.0 - c->beta2), eps = (float)c->eps;
+  const float bias_correction2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)t));
+  const float neg_step_size = (float)-(lr / (1.0 - pow(c->beta1, (double)t)));
+  /* at::lerp picks the formula that is exact at its nearer end. */
+  const bool small_weight = fabsf(w) < 0.5f;
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+  for (size_t i = 0; i < n; i++) {
+    float g = grad[i], mi = m[i];
+    float param = p[i] * decay;
+    mi = small_weight ? mi + w * (g - mi) : g - (g - mi) * (1.0f - w);
+    float vi = v[i] * beta2 + one_minus_beta2 * g * g;
+    float denom = sqrtf(vi) / bias_correction2_sqrt + eps;
+    p[i] = param + neg_step_size * mi / denom;
+    m[i] = mi;
+    v[i] = vi;
+  }
+}
+
+/* lion-pytorch: p *= 1 − lr·wd; u = sign(m·β1 + (1−β1)·g) with sign(0) = 0;
+ * p += −lr·u; m = m·β2 + (1−β2)·g.  p, g, m: (n) */
+static void lion_step(float *restrict p, const float *restrict grad, float *restrict m, size_t n,
+                      const crt_optimizer_config *c, double lr) {
+  const float decay = (float)(1.0 - lr * c->weight_decay), neg_lr = (float)-lr;
+  const float beta1 = (float)c->beta1, one_minus_beta1 = (float)(1.0 - c->beta1);
+  const float beta2 = (float)c->beta2, one_minus_beta2 = (float)(1.0 - c->beta2);
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+  for (size_t i = 0; i < n; i++) {
+    float g = grad[i];
+    float interp = m[i] * beta1 + one_minus_beta1 * g;
+    float update = (float)((interp > 0.0f) - (interp < 0.0f));
+    p[i] = p[i] * decay + neg_lr * update;
+    m[i] = m[i] * beta2 + one_minus_beta2 * g;
+  }
+}
+
+int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, size_t n, double lr,
+                       crt_error *e) {
+  const char *name = crt_optimizer_name(opt->config.kind);
+  if (n != opt->count)
+    return crt_fail(e, "%s: step over %zu parameters, but the state holds %zu", name, n, opt->count);
+  if (!(isfinite(lr) && lr >= 0.0))
+    return crt_fail(e, "%s: learning rate must be finite and >= 0, not %g", name, lr);
+  switch (opt->config.kind) {
+  case CRT_OPT_SGD: sgd_step(params, grads, opt->exp_avg, n, &opt->config, opt->steps == 0, lr); break;
+  case CRT_OPT_ADAMW:
+    adamw_step(params, grads, opt->exp_avg, opt->exp_avg_sq, n, &opt->config, opt->steps + 1, lr);
+    break;
+  case CRT_OPT_LION: lion_step(params, grads, opt->exp_avg, n, &opt->config, lr); break;
+  }
+  opt->steps++;
+  return 0;
+}
