@@ -1,0 +1,54 @@
+/* The runtime functions loop IR may call, with their exact C prototypes from
+ * runtime/cratert.h (tests/codegen compiles this table against the header,
+ * so a drifting signature fails the build's tests, not the user's link). */
+#include "loop.h"
+
+#include <string.h>
+
+static const LRuntimeFn runtime_fns[] = {
+    {"crt_alloc", LC_VOID_PTR, 1, {LC_SIZE}},
+    {"crt_free", LC_VOID, 1, {LC_VOID_PTR}},
+};
+
+const LRuntimeFn *lruntime_table(int *count) {
+  *count = (int)(sizeof runtime_fns / sizeof runtime_fns[0]);
+  return runtime_fns;
+}
+
+const LRuntimeFn *lruntime_find(const char *name) {
+  int n;
+  const LRuntimeFn *t = lruntime_table(&n);
+  for (int i = 0; i < n; i++)
+    if (strcmp(t[i].name, name) == 0) return &t[i];
+  return NULL;
+}
+
+const char *lctype_c_name(LCType t) {
+  switch (t) {
+  case LC_VOID: return "void";
+  case LC_INT: return "int";
+  case LC_INT64: return "int64_t";
+  case LC_SIZE: return "size_t";
+  case LC_FLOAT: return "float";
+  case LC_FLOAT_PTR: return "float *";
+  case LC_CONST_FLOAT_PTR: return "const float *";
+  case LC_INT64_PTR: return "int64_t *";
+  case LC_VOID_PTR: return "void *";
+  }
+  return "?";
+}
+
+bool lctype_accepts(LCType c, LType t) {
+  switch (c) {
+  case LC_INT:
+  case LC_INT64:
+  case LC_SIZE: return t == LT_I64;
+  case LC_FLOAT: return t == LT_F32;
+  case LC_FLOAT_PTR:
+  case LC_CONST_FLOAT_PTR: return t == LT_PTR_F32;
+  case LC_INT64_PTR: return t == LT_PTR_I64;
+  case LC_VOID_PTR: return t == LT_PTR_F32 || t == LT_PTR_I64;
+  case LC_VOID: return false;
+  }
+  return false;
+}
