@@ -102,7 +102,9 @@ static int parse_tensor(const crt_st_file *f, const cJSON *entry, const unsigned
   size_t expected;
   char shape_text[256];
   st_format_shape(shape_text, sizeof shape_text, t->rank, t->shape);
-  if (!st_tensor_bytes(t->dtype, t->rank, t->shape, &expected) || expected != end - begin)
+  if (!st_tensor_bytes(t->dtype, t->rank, t->shape, &expected))
+    return crt_fail(e, "%s: tensor '%s': shape %s is too large", f->name, name, shape_text);
+  if (expected != end - begin)
     return crt_fail(e, "%s: tensor '%s': %s %s needs %zu bytes, data_offsets give %llu", f->name,
                     name, crt_dtype_name(t->dtype), shape_text, expected,
                     (unsigned long long)(end - begin));
