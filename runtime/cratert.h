@@ -261,7 +261,65 @@ double crt_schedule_lr(const crt_schedule *s, int64_t epoch, int64_t step_in_epo
                        int64_t steps_per_epoch);
 
 /* ==== checkpoints ============================================================ */
-/* (section owned by the data/training-machinery work) */
+
+/* A training checkpoint is one safetensors file, and a valid weights file:
+ *   - the weights under their official keys and shapes (SPEC §1.8);
+ *   - the optimizer state, one F32 tensor per weight and buffer, named as
+ *     PyTorch names it in optimizer.state_dict():
+ *       "optimizer.momentum_buffer.<key>"  SGD with momentum
+ *       "optimizer.exp_avg.<key>"          AdamW first moment, Lion momentum
+ *       "optimizer.exp_avg_sq.<key>"       AdamW second moment
+ *   - __metadata__ (all values decimal strings; doubles with 17 significant
+ *     digits, so they read back bit for bit):
+ *       format = "cratec-checkpoint", format_version = "1",
+ *       optimizer = "sgd" | "adamw" | "lion", optimizer.steps,
+ *       optimizer.{weight_decay, momentum, nesterov, beta1, beta2, eps},
+ *       progress.{epoch, step_in_epoch, steps_per_epoch},
+ *       schedule = "constant" | "cosine", schedule.{per_step, base_lr,
+ *       min_lr, epochs, warmup_epochs, warmup_steps},
+ *       rng.s0 … rng.s3 (the crt_rng words).
+ * It is written atomically (crt_st_write), so a failed save leaves the
+ * previous checkpoint as it was. */
+
+/* Where training stands, besides weights and optimizer state. */
+typedef struct crt_train_progress {
+  int64_t epoch;            /* the epoch in progress, 0-based */
+  int64_t step_in_epoch;    /* its steps already taken */
+  int64_t steps_per_epoch;
+  crt_schedule schedule;    /* evaluated at (epoch, step_in_epoch) */
+  crt_rng rng;              /* the generator as the epoch in progress began: a
+                               loop that shuffles per epoch draws the order from
+                               a copy (and keeps the copy when the epoch ends),
+                               so a resumed run sees the same order again */
+} crt_train_progress;
+
+/* The model's parameters: each official tensor and where it starts in the
+ * flat buffer the optimizer steps over (gaps between tensors are allowed and
+ * not saved). */
+typedef struct crt_param_table {
+  const crt_param_spec *specs;
+  const size_t *offsets;    /* in floats from the start of the flat buffer */
+  int count;
+  size_t flat_count;        /* floats in the flat buffer */
+} crt_param_table;
+
+int crt_checkpoint_save(const char *path, const crt_param_table *table, const float *flat,
+                        const crt_optimizer *opt, const crt_train_progress *progress,
+                        crt_error *e);
+/* Validates everything (metadata, every tensor's presence, dtype and shape,
+ * no unknown tensor) before touching anything; then fills FLAT, initialises
+ * *OPT (uninitialised on entry; free it with crt_optimizer_free) with the
+ * saved configuration, state and step count, and fills *PROGRESS. On error
+ * nothing is changed and E names the file and, where there is one, the
+ * tensor or metadata key. */
+int crt_checkpoint_load(const char *path, const crt_param_table *table, float *flat,
+                        crt_optimizer *opt, crt_train_progress *progress, crt_error *e);
+/* The model loader's entry: crt_st_load_f32, except that a checkpoint is
+ * accepted too. Its optimizer tensors are checked like the weights (each
+ * must match its weight's shape) and skipped; any other extra tensor is
+ * still an error. */
+int crt_checkpoint_load_weights(const crt_st_file *f, const crt_param_spec *specs, int n,
+                                float *const *dst, crt_error *e);
 
 /* ==== progress and metrics =================================================== */
 /* (section owned by the data/training-machinery work) */

@@ -16,7 +16,8 @@ Suite *train_suite(const char *name, const TTest *const *tests, size_t count) {
 static const struct {
   const char *name;
   Suite *(*make)(void);
-} suites[] = {{"optim", optim_suite}, {"schedule", schedule_suite}};
+} suites[] = {{"optim", optim_suite}, {"schedule", schedule_suite}, {"resume", resume_suite},
+              {"checkpoint", checkpoint_suite}};
 
 int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
@@ -27,6 +28,6 @@ int main(int argc, char **argv) {
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
   }
-  fprintf(stderr, "usage: %s SUITE (optim, schedule)\n", argv[0]);
+  fprintf(stderr, "usage: %s SUITE (optim, schedule, resume, checkpoint)\n", argv[0]);
   return EXIT_FAILURE;
 }

@@ -11,5 +11,7 @@ Suite *train_suite(const char *name, const TTest *const *tests, size_t count);
 
 Suite *optim_suite(void);
 Suite *schedule_suite(void);
+Suite *resume_suite(void);
+Suite *checkpoint_suite(void);
 
 #endif
