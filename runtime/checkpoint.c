@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,66 +100,74 @@ static int check_table(const crt_param_table *t, crt_error *e) {
 
 /* ---- metadata ------------------------------------------------------------- */
 
-enum { META_FIELDS = 24 };
+/* Everything __metadata__ records, gathered so that one table describes
+ * both writing and reading. */
+typedef struct record {
+  crt_optimizer_config config;
+  int64_t steps;
+  crt_train_progress progress;
+} record;
 
-static const char *const rng_keys[4] = {"rng.s0", "rng.s1", "rng.s2", "rng.s3"};
+typedef enum { REAL, COUNT, FLAG, WORD, OPTIMIZER_KIND, SCHEDULE_KIND } field_type;
 
-/* Key/value pairs for crt_st_write, values formatted in place. */
+static const struct field {
+  const char *key;
+  field_type type;
+  size_t offset;
+} fields[] = {
+    {"optimizer", OPTIMIZER_KIND, offsetof(record, config.kind)},
+    {"optimizer.steps", COUNT, offsetof(record, steps)},
+    {"optimizer.weight_decay", REAL, offsetof(record, config.weight_decay)},
+    {"optimizer.momentum", REAL, offsetof(record, config.momentum)},
+    {"optimizer.nesterov", FLAG, offsetof(record, config.nesterov)},
+    {"optimizer.beta1", REAL, offsetof(record, config.beta1)},
+    {"optimizer.beta2", REAL, offsetof(record, config.beta2)},
+    {"optimizer.eps", REAL, offsetof(record, config.eps)},
+    {"progress.epoch", COUNT, offsetof(record, progress.epoch)},
+    {"progress.step_in_epoch", COUNT, offsetof(record, progress.step_in_epoch)},
+    {"progress.steps_per_epoch", COUNT, offsetof(record, progress.steps_per_epoch)},
+    {"schedule", SCHEDULE_KIND, offsetof(record, progress.schedule.kind)},
+    {"schedule.per_step", FLAG, offsetof(record, progress.schedule.per_step)},
+    {"schedule.base_lr", REAL, offsetof(record, progress.schedule.base_lr)},
+    {"schedule.min_lr", REAL, offsetof(record, progress.schedule.min_lr)},
+    {"schedule.epochs", COUNT, offsetof(record, progress.schedule.epochs)},
+    {"schedule.warmup_epochs", COUNT, offsetof(record, progress.schedule.warmup_epochs)},
+    {"schedule.warmup_steps", COUNT, offsetof(record, progress.schedule.warmup_steps)},
+    {"rng.s0", WORD, offsetof(record, progress.rng.s[0])},
+    {"rng.s1", WORD, offsetof(record, progress.rng.s[1])},
+    {"rng.s2", WORD, offsetof(record, progress.rng.s[2])},
+    {"rng.s3", WORD, offsetof(record, progress.rng.s[3])},
+};
+enum { NFIELDS = sizeof fields / sizeof fields[0] };
+
+/* Key/value pairs for crt_st_write: the format, then every field. */
 typedef struct meta_writer {
-  const char *pairs[2 * META_FIELDS + 1];
-  char values[META_FIELDS][32];
-  int n;
+  const char *pairs[2 * (NFIELDS + 2) + 1];
+  char values[NFIELDS][32];
 } meta_writer;
 
-static void put_str(meta_writer *m, const char *key, const char *value) {
-  m->pairs[2 * m->n] = key;
-  m->pairs[2 * m->n + 1] = value;
-  m->n++;
+static void write_metadata(meta_writer *m, const record *rec) {
+  const char **kv = m->pairs;
+  *kv++ = "format", *kv++ = FORMAT_NAME;
+  *kv++ = "format_version", *kv++ = FORMAT_VERSION;
+  for (int i = 0; i < NFIELDS; i++) {
+    const void *at = (const char *)rec + fields[i].offset;
+    char *v = m->values[i];
+    switch (fields[i].type) {
+    case REAL: snprintf(v, sizeof m->values[i], "%.17g", *(const double *)at); break;
+    case COUNT: snprintf(v, sizeof m->values[i], "%" PRId64, *(const int64_t *)at); break;
+    case FLAG: strcpy(v, *(const bool *)at ? "true" : "false"); break;
+    case WORD: snprintf(v, sizeof m->values[i], "%" PRIu64, *(const uint64_t *)at); break;
+    case OPTIMIZER_KIND: strcpy(v, crt_optimizer_name(*(const crt_optimizer_kind *)at)); break;
+    case SCHEDULE_KIND: strcpy(v, crt_schedule_name(*(const crt_schedule_kind *)at)); break;
+    }
+    *kv++ = fields[i].key, *kv++ = v;
+  }
+  *kv = NULL;
 }
 
-static void put_fmt(meta_writer *m, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void put_fmt(meta_writer *m, const char *key, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(m->values[m->n], sizeof m->values[m->n], fmt, ap);
-  va_end(ap);
-  put_str(m, key, m->values[m->n]);
-}
-
-static void put_double(meta_writer *m, const char *key, double x) { put_fmt(m, key, "%.17g", x); }
-static void put_int(meta_writer *m, const char *key, int64_t x) { put_fmt(m, key, "%" PRId64, x); }
-static void put_bool(meta_writer *m, const char *key, bool x) { put_str(m, key, x ? "true" : "false"); }
-
-static void write_metadata(meta_writer *m, const crt_optimizer *opt, const crt_train_progress *p) {
-  const crt_optimizer_config *c = &opt->config;
-  const crt_schedule *s = &p->schedule;
-  m->n = 0;
-  put_str(m, "format", FORMAT_NAME);
-  put_str(m, "format_version", FORMAT_VERSION);
-  put_str(m, "optimizer", crt_optimizer_name(c->kind));
-  put_int(m, "optimizer.steps", opt->steps);
-  put_double(m, "optimizer.weight_decay", c->weight_decay);
-  put_double(m, "optimizer.momentum", c->momentum);
-  put_bool(m, "optimizer.nesterov", c->nesterov);
-  put_double(m, "optimizer.beta1", c->beta1);
-  put_double(m, "optimizer.beta2", c->beta2);
-  put_double(m, "optimizer.eps", c->eps);
-  put_int(m, "progress.epoch", p->epoch);
-  put_int(m, "progress.step_in_epoch", p->step_in_epoch);
-  put_int(m, "progress.steps_per_epoch", p->steps_per_epoch);
-  put_str(m, "schedule", crt_schedule_name(s->kind));
-  put_bool(m, "schedule.per_step", s->per_step);
-  put_double(m, "schedule.base_lr", s->base_lr);
-  put_double(m, "schedule.min_lr", s->min_lr);
-  put_int(m, "schedule.epochs", s->epochs);
-  put_int(m, "schedule.warmup_epochs", s->warmup_epochs);
-  put_int(m, "schedule.warmup_steps", s->warmup_steps);
-  for (int i = 0; i < 4; i++) put_fmt(m, rng_keys[i], "%" PRIu64, p->rng.s[i]);
-  m->pairs[2 * m->n] = NULL;
-}
-
-/* Reading: every value is checked, and errors name the file and the key. */
+/* Reading: every value is checked, and the first error names the file and
+ * the key. */
 typedef struct meta_reader {
   const crt_st_file *f;
   crt_error *e;
@@ -179,9 +187,7 @@ static void bad_value(meta_reader *r, const char *key, const char *v, const char
                          key, v, expected);
 }
 
-static double get_double(meta_reader *r, const char *key) {
-  const char *v = get_str(r, key);
-  if (!v) return 0.0;
+static double parse_real(meta_reader *r, const char *key, const char *v) {
   char *end;
   errno = 0;
   double x = strtod(v, &end);
@@ -189,83 +195,64 @@ static double get_double(meta_reader *r, const char *key) {
   return x;
 }
 
-static uint64_t get_u64(meta_reader *r, const char *key) {
-  const char *v = get_str(r, key);
-  if (!v) return 0;
+static uint64_t parse_word(meta_reader *r, const char *key, const char *v, uint64_t max) {
   char *end;
   errno = 0;
   uint64_t x = strtoull(v, &end, 10);
-  if (end == v || *end || errno || *v == '-') bad_value(r, key, v, "an unsigned 64-bit integer");
+  if (end == v || *end || errno || *v == '-' || x > max)
+    bad_value(r, key, v, max == UINT64_MAX ? "an unsigned 64-bit integer" : "a count below 2^63");
   return x;
 }
 
-static int64_t get_count(meta_reader *r, const char *key) {
-  uint64_t x = get_u64(r, key);
-  if (x > INT64_MAX) bad_value(r, key, crt_st_metadata(r->f, key), "a count below 2^63");
-  return (int64_t)x;
-}
-
-static bool get_bool(meta_reader *r, const char *key) {
-  const char *v = get_str(r, key);
-  if (v && strcmp(v, "true") != 0 && strcmp(v, "false") != 0) bad_value(r, key, v, "true or false");
-  return v && strcmp(v, "true") == 0;
-}
-
 /* The index of V among COUNT names given by NAME_OF. */
-static int get_kind(meta_reader *r, const char *key, const char *(*name_of)(int), int count,
-                    const char *expected) {
-  const char *v = get_str(r, key);
-  for (int k = 0; v && k < count; k++)
+static int parse_name(meta_reader *r, const char *key, const char *v, const char *(*name_of)(int),
+                      int count, const char *expected) {
+  for (int k = 0; k < count; k++)
     if (strcmp(v, name_of(k)) == 0) return k;
-  if (v) bad_value(r, key, v, expected);
+  bad_value(r, key, v, expected);
   return 0;
 }
 
 static const char *optimizer_name_of(int k) { return crt_optimizer_name((crt_optimizer_kind)k); }
 static const char *schedule_name_of(int k) { return crt_schedule_name((crt_schedule_kind)k); }
 
-static void read_format(meta_reader *r) {
-  const char *format = crt_st_metadata(r->f, "format");
-  if (!format || strcmp(format, FORMAT_NAME) != 0) {
-    r->failed = crt_fail(r->e, "%s: not a training checkpoint (metadata 'format' is not '%s')",
-                         crt_st_path(r->f), FORMAT_NAME);
-    return;
+static void read_field(meta_reader *r, const struct field *fd, record *rec) {
+  const char *v = get_str(r, fd->key);
+  if (!v) return;
+  void *at = (char *)rec + fd->offset;
+  switch (fd->type) {
+  case REAL: *(double *)at = parse_real(r, fd->key, v); break;
+  case COUNT: *(int64_t *)at = (int64_t)parse_word(r, fd->key, v, INT64_MAX); break;
+  case WORD: *(uint64_t *)at = parse_word(r, fd->key, v, UINT64_MAX); break;
+  case FLAG:
+    if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) bad_value(r, fd->key, v, "true or false");
+    *(bool *)at = strcmp(v, "true") == 0;
+    break;
+  case OPTIMIZER_KIND:
+    *(crt_optimizer_kind *)at = (crt_optimizer_kind)parse_name(
+        r, fd->key, v, optimizer_name_of, CRT_OPT_KIND_COUNT, "sgd, adamw or lion");
+    break;
+  case SCHEDULE_KIND:
+    *(crt_schedule_kind *)at = (crt_schedule_kind)parse_name(
+        r, fd->key, v, schedule_name_of, CRT_SCHEDULE_KIND_COUNT, "constant or cosine");
+    break;
   }
-  const char *version = get_str(r, "format_version");
+}
+
+/* Fills *REC from F's metadata; returns 0, or -1 with E naming the key. */
+static int read_metadata(const crt_st_file *f, record *rec, crt_error *e) {
+  meta_reader r = {.f = f, .e = e};
+  const char *format = crt_st_metadata(f, "format");
+  if (!format || strcmp(format, FORMAT_NAME) != 0)
+    return crt_fail(e, "%s: not a training checkpoint (metadata 'format' is not '%s')",
+                    crt_st_path(f), FORMAT_NAME);
+  const char *version = get_str(&r, "format_version");
   if (version && strcmp(version, FORMAT_VERSION) != 0)
-    r->failed = crt_fail(r->e, "%s: checkpoint format version %s; this runtime reads version %s",
-                         crt_st_path(r->f), version, FORMAT_VERSION);
-}
-
-static crt_optimizer_config read_optimizer_config(meta_reader *r) {
-  crt_optimizer_config c = {0};
-  c.kind = (crt_optimizer_kind)get_kind(r, "optimizer", optimizer_name_of, CRT_OPT_KIND_COUNT,
-                                        "sgd, adamw or lion");
-  c.weight_decay = get_double(r, "optimizer.weight_decay");
-  c.momentum = get_double(r, "optimizer.momentum");
-  c.nesterov = get_bool(r, "optimizer.nesterov");
-  c.beta1 = get_double(r, "optimizer.beta1");
-  c.beta2 = get_double(r, "optimizer.beta2");
-  c.eps = get_double(r, "optimizer.eps");
-  return c;
-}
-
-static crt_train_progress read_progress(meta_reader *r) {
-  crt_train_progress p = {0};
-  p.epoch = get_count(r, "progress.epoch");
-  p.step_in_epoch = get_count(r, "progress.step_in_epoch");
-  p.steps_per_epoch = get_count(r, "progress.steps_per_epoch");
-  crt_schedule *s = &p.schedule;
-  s->kind = (crt_schedule_kind)get_kind(r, "schedule", schedule_name_of, CRT_SCHEDULE_KIND_COUNT,
-                                        "constant or cosine");
-  s->per_step = get_bool(r, "schedule.per_step");
-  s->base_lr = get_double(r, "schedule.base_lr");
-  s->min_lr = get_double(r, "schedule.min_lr");
-  s->epochs = get_count(r, "schedule.epochs");
-  s->warmup_epochs = get_count(r, "schedule.warmup_epochs");
-  s->warmup_steps = get_count(r, "schedule.warmup_steps");
-  for (int i = 0; i < 4; i++) p.rng.s[i] = get_u64(r, rng_keys[i]);
-  return p;
+    return crt_fail(e, "%s: checkpoint format version %s; this runtime reads version %s",
+                    crt_st_path(f), version, FORMAT_VERSION);
+  memset(rec, 0, sizeof *rec);
+  for (int i = 0; i < NFIELDS && !r.failed; i++) read_field(&r, &fields[i], rec);
+  return r.failed;
 }
 
 /* ---- progress ------------------------------------------------------------- */
@@ -314,7 +301,7 @@ int crt_checkpoint_save(const char *path, const crt_param_table *table, const fl
   plan pl;
   if (plan_init(&pl, table->specs, table->count, &opt->config, e)) return -1;
   meta_writer meta;
-  write_metadata(&meta, opt, progress);
+  write_metadata(&meta, &(record){opt->config, opt->steps, *progress});
   int rc = save_tensors(path, &pl, table, flat, opt, meta.pairs, e);
   plan_free(&pl);
   return rc;
@@ -345,15 +332,11 @@ int crt_checkpoint_load(const char *path, const crt_param_table *table, float *f
   if (check_table(table, &why)) return crt_fail(e, "%s: cannot load: %s", path, why.msg);
   crt_st_file *f = crt_st_open(path, e);
   if (!f) return -1;
-  meta_reader r = {.f = f, .e = e};
-  read_format(&r);
-  crt_optimizer_config config = read_optimizer_config(&r);
-  int64_t steps = get_count(&r, "optimizer.steps");
-  crt_train_progress p = read_progress(&r);
+  record rec;
   crt_optimizer loaded = {0};
-  int rc = r.failed;
-  if (!rc && check_progress(&p, &why)) rc = crt_fail(e, "%s: %s", path, why.msg);
-  if (!rc && crt_optimizer_init(&loaded, &config, table->flat_count, &why))
+  int rc = read_metadata(f, &rec, e);
+  if (!rc && check_progress(&rec.progress, &why)) rc = crt_fail(e, "%s: %s", path, why.msg);
+  if (!rc && crt_optimizer_init(&loaded, &rec.config, table->flat_count, &why))
     rc = crt_fail(e, "%s: %s", path, why.msg);
   if (!rc) rc = load_all(f, table, flat, &loaded, e);
   crt_st_close(f);
@@ -361,9 +344,9 @@ int crt_checkpoint_load(const char *path, const crt_param_table *table, float *f
     crt_optimizer_free(&loaded);
     return -1;
   }
-  loaded.steps = steps;
+  loaded.steps = rec.steps;
   *opt = loaded;
-  *progress = p;
+  *progress = rec.progress;
   return 0;
 }
 
@@ -372,12 +355,10 @@ int crt_checkpoint_load_weights(const crt_st_file *f, const crt_param_spec *spec
   /* Other writers use "format" too (Hugging Face's files say "pt"). */
   const char *format = crt_st_metadata(f, "format");
   if (!format || strcmp(format, FORMAT_NAME) != 0) return crt_st_load_f32(f, specs, n, dst, e);
-  meta_reader r = {.f = f, .e = e};
-  read_format(&r);
-  crt_optimizer_config config = read_optimizer_config(&r);
-  if (r.failed) return -1;
+  record rec;
+  if (read_metadata(f, &rec, e)) return -1;
   plan pl;
-  if (plan_init(&pl, specs, n, &config, e)) return -1;
+  if (plan_init(&pl, specs, n, &rec.config, e)) return -1;
   /* The state tensors are checked in full but land in one scratch buffer. */
   size_t largest = 0;
   for (int i = 0; i < n; i++)

@@ -181,7 +181,8 @@ uint64_t crt_rng_below(crt_rng *r, uint64_t n);
 
 /* The optimizers of SPEC §3.1 with PyTorch's float32 arithmetic, operation
  * for operation (torch.optim.SGD, torch.optim.AdamW, lion-pytorch's Lion), so
- * a step matches PyTorch to rounding. They update ONE flat parameter buffer
+ * a step matches PyTorch to rounding (bitwise but for the multiply-adds its
+ * vectorised CPU kernels fuse). They update ONE flat parameter buffer
  * from a gradient buffer of the same length; weight decay applies to every
  * parameter, as in the official recipe. Scalars (lr, decays) are combined in
  * double and rounded to float once, as PyTorch does with Python scalars. */
