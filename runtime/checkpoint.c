@@ -361,8 +361,9 @@ int crt_checkpoint_load_weights(const crt_st_file *f, const crt_param_spec *spec
   if (plan_init(&pl, specs, n, &rec.config, e)) return -1;
   /* The state tensors are checked in full but land in one scratch buffer. */
   size_t largest = 0;
-  for (int i = 0; i < n; i++)
-    if (spec_numel(&specs[i]) > largest) largest = spec_numel(&specs[i]);
+  for (int i = 0; i < n; i++)   /* a bad rank is crt_st_load_f32's to report */
+    if (specs[i].rank >= 0 && specs[i].rank <= 4 && spec_numel(&specs[i]) > largest)
+      largest = spec_numel(&specs[i]);
   float *scratch = malloc((largest ? largest : 1) * sizeof *scratch);
   float **all = malloc((size_t)pl.count * sizeof *all);
   int rc = scratch && all ? 0 : crt_fail(e, "%s: out of memory", crt_st_path(f));
