@@ -172,7 +172,81 @@ float crt_rng_normal(crt_rng *r);
 uint64_t crt_rng_below(crt_rng *r, uint64_t n);
 
 /* ==== data =================================================================== */
-/* (section owned by the data/training-machinery work) */
+
+/* An image-classification data set held in memory as bytes: images
+ * (count, channels, height, width) uint8, labels (count) uint8 below
+ * `classes`. Pixels are normalised only when a batch is produced:
+ * ((x / 255) − mean[c]) / std[c]. */
+#define CRT_DATA_MAX_CHANNELS 3
+
+typedef struct crt_dataset {
+  int64_t count;
+  int channels, height, width, classes;
+  uint8_t *images;
+  uint8_t *labels;
+  float mean[CRT_DATA_MAX_CHANNELS], std[CRT_DATA_MAX_CHANNELS];
+} crt_dataset;
+
+/* Where Debian's dataset-fashion-mnist package puts the files. */
+#define CRT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/* An IDX pair (images: magic 0x803, count × rows × cols; labels: magic
+ * 0x801, count), gzipped or not: zlib reads both. 1 channel, 10 classes,
+ * mean 0 and std 1 (callers set the statistics of their data set). Magic
+ * numbers, dimensions, matching counts, label range and truncation are
+ * checked; errors name the file. */
+int crt_dataset_load_idx(crt_dataset *d, const char *images_path, const char *labels_path,
+                         crt_error *e);
+/* {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in DIR (NULL: the
+ * Debian directory), the same layout for Fashion-MNIST and MNIST. Statistics
+ * of the training images: Fashion-MNIST mean 0.2860, std 0.3530; MNIST mean
+ * 0.1307, std 0.3081. */
+int crt_dataset_load_fashion_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e);
+int crt_dataset_load_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e);
+/* CIFAR-10 binary batches in DIR: data_batch_1..5.bin (train) or
+ * test_batch.bin, records of 1 label byte and 3072 image bytes (3, 32, 32).
+ * Statistics of the training images: mean (0.4914, 0.4822, 0.4465), std
+ * (0.2470, 0.2435, 0.2616). */
+int crt_dataset_load_cifar10(crt_dataset *d, const char *dir, bool train, crt_error *e);
+/* The command-line spelling: "fashion-mnist[:DIR]", "mnist:DIR", "cifar10:DIR". */
+int crt_dataset_open(crt_dataset *d, const char *spec, bool train, crt_error *e);
+void crt_dataset_free(crt_dataset *d);
+
+/* Where a loader stands: enough to resume exactly. The epoch's order is
+ * drawn from `epoch_rng`, so saving it (not the order) suffices. */
+typedef struct crt_loader_position {
+  int64_t epoch;      /* 0-based */
+  int64_t index;      /* images of this epoch already handed out */
+  crt_rng epoch_rng;  /* the generator as this epoch began */
+} crt_loader_position;
+
+/* Batches in a seeded random order (Fisher–Yates, drawn anew each epoch),
+ * or in file order without shuffling. */
+typedef struct crt_loader {
+  const crt_dataset *data;
+  int64_t batch;
+  bool shuffle, drop_last;
+  int64_t *order;                /* (count) this epoch's order */
+  crt_rng next_rng;              /* the generator after drawing this epoch's order */
+  float table[CRT_DATA_MAX_CHANNELS][256];   /* normalised value of each byte */
+  crt_loader_position pos;
+} crt_loader;
+
+/* BATCH >= 1; with DROP_LAST a final partial batch is skipped. */
+int crt_loader_init(crt_loader *l, const crt_dataset *d, int64_t batch, bool shuffle,
+                    bool drop_last, uint64_t seed, crt_error *e);
+/* Batches in one epoch. */
+int64_t crt_loader_steps(const crt_loader *l);
+/* Fills the next batch: images (n, C, H, W) normalised, labels (n); returns
+ * n (the batch size, less for a final partial batch), 0 once the epoch is
+ * over. Does not allocate. */
+int64_t crt_loader_next(crt_loader *l, float *images, int64_t *labels);
+/* Starts the following epoch with a fresh order. */
+void crt_loader_next_epoch(crt_loader *l);
+/* Returns to a position from crt_loader_tell (on the same data set). */
+crt_loader_position crt_loader_tell(const crt_loader *l);
+int crt_loader_seek(crt_loader *l, const crt_loader_position *pos, crt_error *e);
+void crt_loader_free(crt_loader *l);
 
 /* ==== loss =================================================================== */
 /* (section owned by the data/training-machinery work) */
