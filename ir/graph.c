@@ -219,3 +219,13 @@ Graph *ir_graph_clone(const Graph *src) {
   free(map);
   return g;
 }
+
+static void fix_batch(IrValue *v, int64_t batch) {
+  if (v->type.dims[0] == IR_BATCH) v->type.dims[0] = batch;
+}
+
+void ir_set_batch(Graph *g, int64_t batch) {
+  for (int i = 0; i < g->inputs.len; i++) fix_batch(g->inputs.items[i], batch);
+  for (int i = 0; i < g->ops.len; i++)
+    for (int r = 0; r < g->ops.items[i]->results.len; r++) fix_batch(g->ops.items[i]->results.items[r], batch);
+}

@@ -224,6 +224,8 @@ void ir_remove_op(Graph *g, IrOp *op);
 int ir_remove_dead(Graph *g);
 /* Uses of V as an operand across G. */
 int ir_use_count(const Graph *g, const IrValue *v);
+/* Fixes the batch: every B dimension becomes BATCH (`cratec build --batch`). */
+void ir_set_batch(Graph *g, int64_t batch);
 
 /* ---- building from a checked model (build.c) ---------------------------------
  *
@@ -233,8 +235,10 @@ int ir_use_count(const Graph *g, const IrValue *v);
  * train.label_smoothing or a command-line override) and "logits". Autodiff
  * derives the backward part from the "loss" output. Composite ops are kept
  * whole; parameters are bound to model_params() keys in state_dict order. */
-Graph *ir_build_inference(const Model *m);
-Graph *ir_build_training(const Model *m, double label_smoothing);
+/* A checked Model always builds; an inconsistent hand-made one is reported
+ * to D (naming the op that rejected it) and gives NULL. */
+Graph *ir_build_inference(const Model *m, Diag *d);
+Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d);
 
 /* ---- lowering (lower.c) ---------------------------------------------------------
  * Replaces every composite op (mssa, ista) by the primitives it stands for
