@@ -190,9 +190,12 @@ bool lreduction_op(const LStmt *s, LBinOp *op);
 typedef enum {
   LC_VOID, LC_INT, LC_INT64, LC_SIZE, LC_FLOAT,
   LC_FLOAT_PTR, LC_CONST_FLOAT_PTR, LC_INT64_PTR, LC_VOID_PTR,
+  LC_TRANS,       /* crt_trans: an i64 argument, CRT_NO_TRANS (0) or CRT_TRANS (1) */
+  LC_NO_ERROR,    /* crt_error *: no argument in the IR; backends pass NULL (GEMM
+                     shapes are checked by the compiler, so only allocation can fail) */
 } LCType;
 
-#define LRUNTIME_MAX_PARAMS 16
+#define LRUNTIME_MAX_PARAMS 20
 
 typedef struct LRuntimeFn {
   const char *name;
@@ -204,6 +207,7 @@ typedef struct LRuntimeFn {
 const LRuntimeFn *lruntime_find(const char *name);   /* NULL when unknown */
 const LRuntimeFn *lruntime_table(int *count);
 const char *lctype_c_name(LCType t);                 /* "const float *" */
+int lruntime_arity(const LRuntimeFn *fn);            /* arguments a CALL passes (no LC_NO_ERROR) */
 /* Whether a loop-IR value of type T may be passed as / receive a C type. */
 bool lctype_accepts(LCType c, LType t);
 

@@ -121,7 +121,7 @@ static LType check_expr_kind(Checker *c, const LExpr *e) {
   case LE_LOAD:
   case LE_ADDR: {
     LType p = check_expr(c, e->a), i = check_expr(c, e->b);
-    if (!is_pointer(p)) fail(c, e, "indexing a %s, not a pointer", ltype_name(p));
+    if (!is_pointer(p)) fail(c, e, "indexing needs a pointer, not %s", ltype_name(p));
     if (i != LT_I64) fail(c, e, "index must be i64, not %s", ltype_name(i));
     if (e->kind == LE_ADDR) return p;
     return p == LT_PTR_I64 ? LT_I64 : LT_F32;
@@ -232,13 +232,14 @@ static void check_call(Checker *c, const LStmt *s) {
     return;
   }
   if (c->vector_level) fail(c, NULL, "call to '%s' inside a vector loop", s->callee);
-  if (s->args.len != fn->nparams)
-    fail(c, NULL, "'%s' takes %d arguments, not %d", s->callee, fn->nparams, s->args.len);
-  for (int i = 0; i < s->args.len; i++) {
+  if (s->args.len != lruntime_arity(fn))
+    fail(c, NULL, "'%s' takes %d arguments, not %d", s->callee, lruntime_arity(fn), s->args.len);
+  for (int i = 0, p = 0; i < s->args.len && p < fn->nparams; i++, p++) {
+    if (fn->params[p] == LC_NO_ERROR) p++;
     LType t = check_expr(c, s->args.items[i]);
-    if (i < fn->nparams && !lctype_accepts(fn->params[i], t))
+    if (p < fn->nparams && !lctype_accepts(fn->params[p], t))
       fail(c, s->args.items[i], "argument %d of '%s' is %s, which does not convert to '%s'", i + 1, s->callee,
-           ltype_name(t), lctype_c_name(fn->params[i]));
+           ltype_name(t), lctype_c_name(fn->params[p]));
   }
   if (!s->var) return;
   if (!in_scope(c, s->var)) {
@@ -280,7 +281,7 @@ static void check_stmt(Checker *c, const LStmt *s) {
     LType p = check_expr(c, s->ptr);
     expect_type(c, s->index, LT_I64, "store index");
     if (!is_pointer(p)) {
-      fail(c, s->ptr, "store through a %s, not a pointer", ltype_name(p));
+      fail(c, s->ptr, "stores need a pointer, not %s", ltype_name(p));
       break;
     }
     if (pointer_base(s->ptr)->kind == LE_DATA) fail(c, s->ptr, "store into read-only embedded data");

@@ -8,6 +8,15 @@
 static const LRuntimeFn runtime_fns[] = {
     {"crt_alloc", LC_VOID_PTR, 1, {LC_SIZE}},
     {"crt_free", LC_VOID, 1, {LC_VOID_PTR}},
+    {"crt_sgemm", LC_INT, 13,
+     {LC_TRANS, LC_TRANS, LC_INT, LC_INT, LC_INT, LC_CONST_FLOAT_PTR, LC_INT, LC_CONST_FLOAT_PTR, LC_INT, LC_FLOAT,
+      LC_FLOAT_PTR, LC_INT, LC_NO_ERROR}},
+    {"crt_sgemm_parallel", LC_INT, 13,
+     {LC_TRANS, LC_TRANS, LC_INT, LC_INT, LC_INT, LC_CONST_FLOAT_PTR, LC_INT, LC_CONST_FLOAT_PTR, LC_INT, LC_FLOAT,
+      LC_FLOAT_PTR, LC_INT, LC_NO_ERROR}},
+    {"crt_sgemm_batch", LC_INT, 17,
+     {LC_TRANS, LC_TRANS, LC_INT, LC_INT, LC_INT, LC_CONST_FLOAT_PTR, LC_INT, LC_INT64, LC_CONST_FLOAT_PTR, LC_INT,
+      LC_INT64, LC_FLOAT, LC_FLOAT_PTR, LC_INT, LC_INT64, LC_INT64, LC_NO_ERROR}},
 };
 
 const LRuntimeFn *lruntime_table(int *count) {
@@ -34,21 +43,31 @@ const char *lctype_c_name(LCType t) {
   case LC_CONST_FLOAT_PTR: return "const float *";
   case LC_INT64_PTR: return "int64_t *";
   case LC_VOID_PTR: return "void *";
+  case LC_TRANS: return "crt_trans";
+  case LC_NO_ERROR: return "crt_error *";
   }
   return "?";
+}
+
+int lruntime_arity(const LRuntimeFn *fn) {
+  int n = 0;
+  for (int i = 0; i < fn->nparams; i++) n += fn->params[i] != LC_NO_ERROR;
+  return n;
 }
 
 bool lctype_accepts(LCType c, LType t) {
   switch (c) {
   case LC_INT:
   case LC_INT64:
-  case LC_SIZE: return t == LT_I64;
+  case LC_SIZE:
+  case LC_TRANS: return t == LT_I64;
   case LC_FLOAT: return t == LT_F32;
   case LC_FLOAT_PTR:
   case LC_CONST_FLOAT_PTR: return t == LT_PTR_F32;
   case LC_INT64_PTR: return t == LT_PTR_I64;
   case LC_VOID_PTR: return t == LT_PTR_F32 || t == LT_PTR_I64;
-  case LC_VOID: return false;
+  case LC_VOID:
+  case LC_NO_ERROR: return false;
   }
   return false;
 }

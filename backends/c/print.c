@@ -305,6 +305,27 @@ static void print_comment(CPrinter *p, const char *text) {
   fputs(" */", p->out);
 }
 
+/* Arguments in prototype order; error pointers the IR leaves out are NULL,
+ * crt_trans values are cast to the enum. */
+static void print_call_args(CPrinter *p, const LStmt *s) {
+  const LRuntimeFn *rt = lruntime_find(s->callee);
+  fprintf(p->out, "%s(", s->callee);
+  for (int i = 0, next = 0; i < rt->nparams; i++) {
+    if (i) fputs(", ", p->out);
+    if (rt->params[i] == LC_NO_ERROR) {
+      fputs("NULL", p->out);
+      continue;
+    }
+    if (rt->params[i] == LC_TRANS) {
+      fputs("(crt_trans)", p->out);
+      print_operand(p, s->args.items[next++]);
+    } else {
+      print_expr(p, s->args.items[next++]);
+    }
+  }
+  fputs(");", p->out);
+}
+
 static void print_stmt(CPrinter *p, const LStmt *s, int depth) {
   indent(p, depth);
   switch (s->kind) {
@@ -351,12 +372,7 @@ static void print_stmt(CPrinter *p, const LStmt *s, int depth) {
       print_name(p->out, s->var->name);
       fputs(" = ", p->out);
     }
-    fprintf(p->out, "%s(", s->callee);
-    for (int i = 0; i < s->args.len; i++) {
-      if (i) fputs(", ", p->out);
-      print_expr(p, s->args.items[i]);
-    }
-    fputs(");", p->out);
+    print_call_args(p, s);
     break;
   case LS_COMMENT: print_comment(p, s->text); break;
   }

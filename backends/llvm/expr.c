@@ -30,6 +30,14 @@ static LLVMValueRef data_address(LlvmGen *g, const LData *d) {
   return LLVMConstNull(g->ptr);   /* unreachable for verified modules */
 }
 
+/* The vectorizer takes min/max reductions only without NaNs: in vector
+ * loops a NaN reaching min or max gives an unspecified result (it would
+ * poison a softmax anyway) instead of a scalar loop. */
+static LLVMValueRef no_nans(LlvmGen *g, LLVMValueRef call) {
+  if (g->fast) LLVMSetFastMathFlags(call, LLVMGetFastMathFlags(call) | LLVMFastMathNoNaNs);
+  return call;
+}
+
 static LLVMValueRef float_bin(LlvmGen *g, LBinOp op, LLVMValueRef a, LLVMValueRef b) {
   LLVMValueRef args[2] = {a, b};
   switch (op) {
@@ -38,8 +46,8 @@ static LLVMValueRef float_bin(LlvmGen *g, LBinOp op, LLVMValueRef a, LLVMValueRe
   case LB_MUL: return llvm_fp(g, LLVMBuildFMul(g->b, a, b, ""));
   case LB_DIV: return llvm_fp(g, LLVMBuildFDiv(g->b, a, b, ""));
   case LB_REM: return llvm_fp(g, LLVMBuildFRem(g->b, a, b, ""));
-  case LB_MIN: return llvm_intrinsic(g, "llvm.minnum", g->f32, args, 2);
-  case LB_MAX: return llvm_intrinsic(g, "llvm.maxnum", g->f32, args, 2);
+  case LB_MIN: return no_nans(g, llvm_intrinsic(g, "llvm.minnum", g->f32, args, 2));
+  case LB_MAX: return no_nans(g, llvm_intrinsic(g, "llvm.maxnum", g->f32, args, 2));
   case LB_LT: return llvm_fp(g, LLVMBuildFCmp(g->b, LLVMRealOLT, a, b, ""));
   case LB_LE: return llvm_fp(g, LLVMBuildFCmp(g->b, LLVMRealOLE, a, b, ""));
   case LB_GT: return llvm_fp(g, LLVMBuildFCmp(g->b, LLVMRealOGT, a, b, ""));

@@ -63,14 +63,16 @@ LLVMValueRef llvm_new_slot(LlvmGen *g, const LVar *v) {
 static LLVMTypeRef c_type(LlvmGen *g, LCType t) {
   switch (t) {
   case LC_VOID: return g->void_t;
-  case LC_INT: return g->i32;
+  case LC_INT:
+  case LC_TRANS: return g->i32;
   case LC_INT64:
   case LC_SIZE: return g->i64;
   case LC_FLOAT: return g->f32;
   case LC_FLOAT_PTR:
   case LC_CONST_FLOAT_PTR:
   case LC_INT64_PTR:
-  case LC_VOID_PTR: return g->ptr;
+  case LC_VOID_PTR:
+  case LC_NO_ERROR: return g->ptr;
   }
   return g->i64;
 }
@@ -84,12 +86,13 @@ LLVMValueRef llvm_runtime_function(LlvmGen *g, const LRuntimeFn *rt) {
   return fn;
 }
 
-/* void crt_parallel_for(int64_t begin, int64_t end, void (*body)(void *, int64_t, int64_t), void *ctx) */
+/* void crt_parallel_for(int64_t n, crt_range_fn fn, void *ctx), with
+ * crt_range_fn = void (*)(void *ctx, int64_t begin, int64_t end) */
 LLVMValueRef llvm_parallel_for_function(LlvmGen *g) {
   LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "crt_parallel_for");
   if (fn) return fn;
-  LLVMTypeRef params[] = {g->i64, g->i64, g->ptr, g->ptr};
-  return LLVMAddFunction(g->mod, "crt_parallel_for", LLVMFunctionType(g->void_t, params, 4, 0));
+  LLVMTypeRef params[] = {g->i64, g->ptr, g->ptr};
+  return LLVMAddFunction(g->mod, "crt_parallel_for", LLVMFunctionType(g->void_t, params, 3, 0));
 }
 
 /* Blobs become private constants, aligned, in a read-only section, built

@@ -57,8 +57,10 @@ static void counted_loop(LlvmGen *g, const LStmt *s, LLVMValueRef begin, LLVMVal
  *
  *   F.parN.body(captured..., begin, end)   internal: for i in begin..end { body }
  *                                          pointer captures keep their noalias
- *   F.parN(void *ctx, begin, end)          unpacks the captures, calls the above
- *   crt_parallel_for(b, e, F.parN, &ctx)   in F, with ctx a struct of captures
+ *   F.parN(void *ctx, lo, hi)              unpacks the captures, calls the above
+ *                                          with begin = b + lo, end = b + hi
+ *   crt_parallel_for(max(e - b, 0), F.parN, &ctx)
+ *                                          in F, with ctx = {captures..., b}
  *
  * Passing captures as parameters (not loads from ctx inside the loop) keeps
  * the noalias facts the vectorizer needs; F.parN.body is inlined into F.parN. */
@@ -137,8 +139,10 @@ static LLVMValueRef outline_wrapper(LlvmGen *g, LLVMValueRef body, LLVMTypeRef c
     LLVMValueRef field = LLVMBuildStructGEP2(b, ctx_type, LLVMGetParam(fn, 0), (unsigned)i, "");
     args[i] = LLVMBuildLoad2(b, llvm_type(g, caps->items[i]->type), field, caps->items[i]->name);
   }
-  args[n] = LLVMGetParam(fn, 1);
-  args[n + 1] = LLVMGetParam(fn, 2);
+  LLVMValueRef base_field = LLVMBuildStructGEP2(b, ctx_type, LLVMGetParam(fn, 0), (unsigned)n, "");
+  LLVMValueRef base = LLVMBuildLoad2(b, g->i64, base_field, "base");
+  args[n] = LLVMBuildNSWAdd(b, base, LLVMGetParam(fn, 1), "");
+  args[n + 1] = LLVMBuildNSWAdd(b, base, LLVMGetParam(fn, 2), "");
   LLVMBuildCall2(b, LLVMGlobalGetValueType(body), body, args, (unsigned)n + 2, "");
   LLVMBuildRetVoid(b);
   LLVMDisposeBuilder(b);
@@ -155,10 +159,12 @@ static void parallel_loop(LlvmGen *g, const LStmt *s) {
   VarList caps = {0};
   capture_stmts(g, s->body.items, s->body.len, &caps);
 
-  /* The context: the captures' current values, in a struct in F's frame. */
+  /* The context: the captures' current values and the loop's first index,
+   * in a struct in F's frame. */
   LLVMTypeRef *fields = xcalloc((size_t)caps.len + 1, sizeof *fields);
   for (int i = 0; i < caps.len; i++) fields[i] = llvm_type(g, caps.items[i]->type);
-  LLVMTypeRef ctx_type = LLVMStructTypeInContext(g->ctx, fields, (unsigned)caps.len, 0);
+  fields[caps.len] = g->i64;
+  LLVMTypeRef ctx_type = LLVMStructTypeInContext(g->ctx, fields, (unsigned)caps.len + 1, 0);
   free(fields);
   LLVMValueRef ctx = LLVMBuildAlloca(g->alloca_b, ctx_type, "par.ctx");
   LLVMValueRef *parent_slots = xcalloc((size_t)caps.len + 1, sizeof *parent_slots);
@@ -168,6 +174,7 @@ static void parallel_loop(LlvmGen *g, const LStmt *s) {
     LLVMValueRef value = LLVMBuildLoad2(g->b, llvm_type(g, v->type), g->slots[v->id], v->name);
     LLVMBuildStore(g->b, value, LLVMBuildStructGEP2(g->b, ctx_type, ctx, (unsigned)i, ""));
   }
+  LLVMBuildStore(g->b, begin, LLVMBuildStructGEP2(g->b, ctx_type, ctx, (unsigned)caps.len, ""));
 
   /* Generate the outlined functions, then come back to F where we were. */
   LLVMValueRef parent_fn = g->fn;
@@ -186,9 +193,10 @@ static void parallel_loop(LlvmGen *g, const LStmt *s) {
   free(parent_slots);
   vec_free(&caps);
 
+  LLVMValueRef count[2] = {LLVMBuildSub(g->b, end, begin, ""), LLVMConstInt(g->i64, 0, 0)};
   LLVMValueRef pfor = llvm_parallel_for_function(g);
-  LLVMValueRef args[4] = {begin, end, wrapper, ctx};
-  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(pfor), pfor, args, 4, "");
+  LLVMValueRef args[3] = {llvm_intrinsic(g, "llvm.smax", g->i64, count, 2), wrapper, ctx};
+  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(pfor), pfor, args, 3, "");
 }
 
 /* ---- the other statements ------------------------------------------------- */
@@ -206,14 +214,19 @@ static void if_stmt(LlvmGen *g, const LStmt *s) {
 }
 
 /* Arguments convert to the C prototype: i64 values narrow to `int` where
- * the runtime takes one (the verifier checked the kinds). */
+ * the runtime takes one (the verifier checked the kinds), error pointers
+ * are NULL. */
 static void call_stmt(LlvmGen *g, const LStmt *s) {
   const LRuntimeFn *rt = lruntime_find(s->callee);
   LLVMValueRef fn = llvm_runtime_function(g, rt);
   LLVMValueRef args[LRUNTIME_MAX_PARAMS];
-  for (int i = 0; i < rt->nparams; i++) {
-    args[i] = llvm_expr(g, s->args.items[i]);
-    if (rt->params[i] == LC_INT) args[i] = LLVMBuildTrunc(g->b, args[i], g->i32, "");
+  for (int i = 0, next = 0; i < rt->nparams; i++) {
+    if (rt->params[i] == LC_NO_ERROR) {
+      args[i] = LLVMConstNull(g->ptr);
+      continue;
+    }
+    args[i] = llvm_expr(g, s->args.items[next++]);
+    if (rt->params[i] == LC_INT || rt->params[i] == LC_TRANS) args[i] = LLVMBuildTrunc(g->b, args[i], g->i32, "");
   }
   LLVMValueRef result = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)rt->nparams, "");
   if (!s->var) return;
