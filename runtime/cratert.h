@@ -397,7 +397,53 @@ int crt_checkpoint_load_weights(const crt_st_file *f, const crt_param_spec *spec
                                 float *const *dst, crt_error *e);
 
 /* ==== progress and metrics =================================================== */
-/* (section owned by the data/training-machinery work) */
+
+/* Seconds on a monotonic clock (for rates and timings). */
+double crt_clock(void);
+
+/* Training progress. On a terminal, one line redrawn in place (at most ten
+ * times a second, and always at the end of an epoch):
+ *   epoch 3/200  step 120/468  loss 0.4123  1234.5 images/s  ETA 1:02:03
+ * elsewhere (a log file, a pipe) the same text as plain lines, every
+ * `log_every` steps and at the end of each epoch. The loss shown is the mean
+ * over the epoch so far; the ETA is for the whole run at this epoch's pace. */
+typedef struct crt_progress {
+  FILE *out;
+  bool live;                 /* redraw in place: OUT is a terminal */
+  int64_t epochs, steps;     /* steps per epoch */
+  int64_t log_every;         /* plain lines: default steps / 10, at least 1 */
+  double (*clock)(void);     /* crt_clock; tests give their own */
+  int64_t epoch, step;       /* 0-based epoch; steps done in it */
+  int64_t images;            /* images done in this epoch */
+  double loss_sum;
+  double epoch_start, last_draw;
+} crt_progress;
+
+void crt_progress_init(crt_progress *p, FILE *out, int64_t epochs, int64_t steps_per_epoch);
+void crt_progress_start_epoch(crt_progress *p, int64_t epoch);
+/* One step done: its mean loss and how many images it saw. */
+void crt_progress_step(crt_progress *p, double loss, int64_t images);
+/* Finishes the epoch's line, followed by SUMMARY (e.g. "accuracy 0.8912";
+ * may be NULL). */
+void crt_progress_end_epoch(crt_progress *p, const char *summary);
+
+/* A CSV metrics log: the caller names the columns ("epoch", "step", "loss",
+ * "accuracy", "lr", "images_per_s", ...), then writes one row of numbers at
+ * a time; each row is flushed so the log can be followed while training.
+ * An existing file is appended to (a resumed run continues its log) when
+ * its header names the same columns, and refused otherwise. */
+typedef struct crt_metrics {
+  FILE *file;
+  int columns;
+  char *path;
+} crt_metrics;
+
+/* COLUMNS: NULL-terminated names, non-empty, without commas, quotes or
+ * line breaks. */
+int crt_metrics_open(crt_metrics *m, const char *path, const char *const *columns, crt_error *e);
+/* One row: a value per column (written with %.10g; integers stay integers). */
+int crt_metrics_write(crt_metrics *m, const double *values, crt_error *e);
+void crt_metrics_close(crt_metrics *m);
 
 #ifdef __cplusplus
 }
