@@ -161,18 +161,24 @@ int ref_crossentropy_backward(float *dlogits, const float *probs, const int64_t 
 // rc (B) <- q (B, N, K·p)
 int ref_coding_rate(double *rc, const float *q, int B, int N, int K, int p, double eps,
                     crt_error *e);
-/* Per sample: the fraction of the COUNT entries that are exactly 0. */
+/* Per sample: the fraction of the COUNT entries that are exactly 0, as
+ * float32 (the repository counts with torch and averages in float32). */
 // zero (B) <- z (B, count)
-void ref_zero_fraction(double *zero, const float *z, int B, size_t count);
-/* std divides by n − 1 when UNBIASED (torch.std; NaN for n = 1), else by n
- * (numpy.std). */
+void ref_zero_fraction(float *zero, const float *z, int B, size_t count);
+/* Mean and population std of the zero fractions in float32 arithmetic, as
+ * numpy.mean/numpy.std compute them on the repository's float32 array (to
+ * the last bit for batches below 8, numpy's pairwise-summation block). */
+// *mean, *std <- zero (B)
+void ref_sparsity_stats(float *mean, float *std, const float *zero, int B);
+/* std divides by n − 1 when UNBIASED (torch.std; NaN for n = 1), else by n. */
 // *mean, *std <- x (n)
 void ref_mean_std(double *mean, double *std, const double *x, int n, bool unbiased);
 
 /* One layer's entry of meta.json's measurements_per_layer. */
 typedef struct ref_layer_measures {
   double rc_mean, rc_std;        /* R^c of the layer input: mean, unbiased std */
-  double zero_mean, zero_std;    /* zero fraction of the ISTA output: mean, population std */
+  double zero_mean, zero_std;    /* zero fraction of the ISTA output: mean, population std
+                                    (float32 values, as the repository reports them) */
   double nonzero_mean;           /* 1 − zero_mean */
 } ref_layer_measures;
 

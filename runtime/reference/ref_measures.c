@@ -67,12 +67,21 @@ int ref_coding_rate(double *rc, const float *q, int B, int N, int K, int p, doub
   return 0;
 }
 
-void ref_zero_fraction(double *zero, const float *z, int B, size_t count) {
+void ref_zero_fraction(float *zero, const float *z, int B, size_t count) {
   for (int b = 0; b < B; b++) {
     size_t zeros = 0;
     for (size_t i = 0; i < count; i++) zeros += z[(size_t)b * count + i] == 0.0f;
-    zero[b] = (double)zeros / (double)count;
+    zero[b] = (float)zeros / (float)count;
   }
+}
+
+void ref_sparsity_stats(float *mean, float *std, const float *zero, int B) {
+  float sum = 0.0f;
+  for (int b = 0; b < B; b++) sum += zero[b];
+  float m = sum / (float)B, sq = 0.0f;
+  for (int b = 0; b < B; b++) sq += (zero[b] - m) * (zero[b] - m);
+  *mean = m;
+  *std = sqrtf(sq / (float)B);
 }
 
 void ref_mean_std(double *mean, double *std, const double *x, int n, bool unbiased) {
@@ -88,15 +97,18 @@ void ref_mean_std(double *mean, double *std, const double *x, int n, bool unbias
 
 int ref_measure_layer(ref_layer_measures *m, const float *q, const float *z, int B, int N,
                       int d, int K, int p, crt_error *e) {
-  double *per_sample = malloc(sizeof(double) * (size_t)B);
-  if (!per_sample) return crt_fail(e, "layer measures: out of memory (batch %d)", B);
-  int rc = ref_coding_rate(per_sample, q, B, N, K, p, REF_CODING_RATE_EPS, e);
-  if (rc == 0) {
-    ref_mean_std(&m->rc_mean, &m->rc_std, per_sample, B, true);
-    ref_zero_fraction(per_sample, z, B, (size_t)N * d);
-    ref_mean_std(&m->zero_mean, &m->zero_std, per_sample, B, false);
-    m->nonzero_mean = 1.0 - m->zero_mean;
+  double *rc = malloc(sizeof(double) * (size_t)B);
+  float *zero = malloc(sizeof(float) * (size_t)B);
+  int status = rc && zero ? ref_coding_rate(rc, q, B, N, K, p, REF_CODING_RATE_EPS, e)
+                          : crt_fail(e, "layer measures: out of memory (batch %d)", B);
+  if (status == 0) {
+    ref_mean_std(&m->rc_mean, &m->rc_std, rc, B, true);
+    ref_zero_fraction(zero, z, B, (size_t)N * d);
+    float zero_mean, zero_std;
+    ref_sparsity_stats(&zero_mean, &zero_std, zero, B);
+    m->zero_mean = zero_mean, m->zero_std = zero_std;
+    m->nonzero_mean = 1.0f - zero_mean;
   }
-  free(per_sample);
-  return rc;
+  free(rc), free(zero);
+  return status;
 }

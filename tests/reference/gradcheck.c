@@ -62,3 +62,12 @@ int gc_run(Suite *s) {
   srunner_free(sr);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+double gc_relative_norm_error(const float *got, const float *want, size_t n) {
+  double err = 0.0, ref = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    err += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
+    ref += (double)want[i] * want[i];
+  }
+  return sqrt(err) / (ref > 0.0 ? sqrt(ref) : 1.0);
+}

@@ -30,6 +30,9 @@ double gc_relative_error(gc_loss_fn loss, void *ctx, float *x, const float *grad
 /* Runs every test of S; EXIT_SUCCESS when all pass. */
 int gc_run(Suite *s);
 
+/* ‖got − want‖ / ‖want‖ over N entries (‖got‖ when want is all zero). */
+double gc_relative_norm_error(const float *got, const float *want, size_t n);
+
 /* max |a − b| over N entries. */
 double gc_max_abs_diff(const float *a, const float *b, size_t n);
 
