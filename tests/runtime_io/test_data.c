@@ -3,6 +3,7 @@
  * normalisation, shuffling and resuming; and the real Fashion-MNIST test
  * set when Debian's dataset-fashion-mnist is installed. */
 #include "cratert.h"
+#include "run_suite.h"
 #include "scratch.h"
 
 #include <check.h>
@@ -412,9 +413,5 @@ int main(void) {
   tcase_add_test(tc, loader_resumes_exactly);
   tcase_add_test(tc, real_fashion_mnist_test_set);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -2,6 +2,7 @@
  * the live line's redraw rate, with a clock the test moves by hand; and the
  * CSV log's header, rows, appending and refusals. */
 #include "cratert.h"
+#include "run_suite.h"
 #include "scratch.h"
 
 #include <check.h>
@@ -149,9 +150,5 @@ int main(void) {
   tcase_add_test(tc, live_line_redraws_at_most_ten_times_a_second);
   tcase_add_test(tc, metrics_csv_header_once_rows_flushed);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

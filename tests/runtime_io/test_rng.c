@@ -2,6 +2,7 @@
  * splitmix64 and xoshiro256**, reproducibility from a saved state, and the
  * distributions of the derived samples. */
 #include "cratert.h"
+#include "run_suite.h"
 
 #include <check.h>
 #include <math.h>
@@ -113,9 +114,5 @@ int main(void) {
   tcase_add_test(tc, normal_has_zero_mean_unit_variance);
   tcase_add_test(tc, below_is_unbiased);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

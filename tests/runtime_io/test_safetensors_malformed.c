@@ -2,6 +2,7 @@
  * file and the tensor, never a crash (this test also runs under ASan and
  * UBSan). Headers are written here as JSON text; the data section is zeros. */
 #include "cratert.h"
+#include "run_suite.h"
 #include "scratch.h"
 
 #include <check.h>
@@ -219,9 +220,5 @@ int main(void) {
   tcase_add_test(tc, load_checks_against_the_model);
   tcase_add_test(tc, truncated_and_missing_files_on_disk);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -2,6 +2,7 @@
  * up by name (with and without the DataParallel "module." prefix) and loaded
  * into float buffers. */
 #include "cratert.h"
+#include "run_suite.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -156,9 +157,5 @@ int main(void) {
   tcase_add_test(tc, load_copies_every_parameter);
   tcase_add_test(tc, load_names_what_is_wrong);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -2,6 +2,7 @@
  * follows the format (aligned data section), and the write is atomic: no
  * temporary file stays behind and a failed write leaves the old file alone. */
 #include "cratert.h"
+#include "run_suite.h"
 #include "scratch.h"
 
 #include <check.h>
@@ -175,9 +176,5 @@ int main(void) {
   tcase_add_test(tc, failed_write_keeps_the_old_file);
   tcase_add_test(tc, missing_directory_is_an_error);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }
