@@ -9,31 +9,29 @@
 #include "case_io.h"
 #include "gradcheck.h"
 
-static float *expected_tensor(const crt_st_file *f, const char *name, size_t count) {
+/* Prints and asserts one error measure of GOT against F[name]. */
+static double compare(const crt_st_file *f, const char *name, const float *got, size_t count,
+                      double tol, bool relative) {
   crt_error e = {{0}};
   float *want = case_tensor(f, name, CRT_F32, count, &e);
   ck_assert_msg(want != NULL, "%s", e.msg);
-  return want;
+  double err = relative ? gc_relative_norm_error(got, want, count)
+                        : gc_max_abs_diff(got, want, count);
+  free(want);
+  const char *what = relative ? "relative error" : "max abs error";
+  printf("  %-40s %s %.3g\n", name, what, err);
+  ck_assert_msg(err <= tol, "%s: %s %g above %g", name, what, err, tol);
+  return err;
 }
 
 double check_max_abs(const crt_st_file *f, const char *name, const float *got, size_t count,
                      double tol) {
-  float *want = expected_tensor(f, name, count);
-  double err = gc_max_abs_diff(got, want, count);
-  free(want);
-  printf("  %-40s max abs error %.3g\n", name, err);
-  ck_assert_msg(err <= tol, "%s: max abs error %g above %g", name, err, tol);
-  return err;
+  return compare(f, name, got, count, tol, false);
 }
 
 double check_relative(const crt_st_file *f, const char *name, const float *got, size_t count,
                       double tol) {
-  float *want = expected_tensor(f, name, count);
-  double err = gc_relative_norm_error(got, want, count);
-  free(want);
-  printf("  %-40s relative error %.3g\n", name, err);
-  ck_assert_msg(err <= tol, "%s: relative error %g above %g", name, err, tol);
-  return err;
+  return compare(f, name, got, count, tol, true);
 }
 
 static void check_value(const cJSON *entry, const char *name, double got, int layer, double tol) {
