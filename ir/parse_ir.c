@@ -98,6 +98,7 @@ static bool parse_new_name(Parser *p, char **name) {
   if (ir_find_value(p->g, *name)) {
     error_at(p, &p->tok, "value %%%s is defined twice", *name);
     free(*name);
+    *name = NULL;
     return false;
   }
   advance(p);

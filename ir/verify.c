@@ -35,9 +35,12 @@ static void check_type(Verifier *v, const IrValue *x) {
   for (int i = 0; i < t->rank; i++) {
     int64_t n = t->dims[i];
     if ((n == IR_BATCH && i == 0) || (n >= 1 && n <= IR_MAX_DIM)) continue;
-    report(v, "graph %s: value %%%s: dimension %d is %s%lld (%s)", v->g->name, x->name, i,
-           n == IR_BATCH ? "B" : "", n == IR_BATCH ? 0LL : (long long)n,
-           n == IR_BATCH ? "only the first dimension may be B" : "must be 1 to 2^20");
+    if (n == IR_BATCH)
+      report(v, "graph %s: value %%%s: dimension %d is B (only the first dimension may be B)", v->g->name,
+             x->name, i);
+    else
+      report(v, "graph %s: value %%%s: dimension %d is %lld (must be 1 to 2^20)", v->g->name, x->name, i,
+             (long long)n);
   }
 }
 
