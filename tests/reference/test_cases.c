@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "case_checks.h"
 #include "gradcheck.h"
@@ -82,6 +83,24 @@ START_TEST(measurements_match_meta) {
 }
 END_TEST
 
+START_TEST(unreadable_case_is_a_clear_error) {
+  ref_case c;
+  crt_error e = {{0}};
+  ck_assert_int_eq(ref_case_open(&c, CRATEC_TEST_DATA "/no_such_case", &e), -1);
+  ck_assert_str_eq(e.msg, CRATEC_TEST_DATA "/no_such_case/meta.json: cannot open");
+  crate_config cfg;
+  ck_assert_int_eq(crate_config_from_meta(&cfg, CRATEC_TEST_DATA "/micro/model.crate", &e), -1);
+  ck_assert_str_eq(e.msg, "" CRATEC_TEST_DATA "/micro/model.crate: not valid JSON");
+  /* a weights file that is not the model's: input.safetensors has no parameters */
+  ck_assert_int_eq(crate_config_from_meta(&cfg, CRATEC_TEST_DATA "/micro/meta.json", &e), 0);
+  crate_model m;
+  ck_assert_int_eq(crate_model_init(&m, &cfg, 1, &e), 0);
+  ck_assert_int_eq(crate_model_load(&m, CRATEC_TEST_DATA "/micro/input.safetensors", &e), -1);
+  ck_assert_ptr_nonnull(strstr(e.msg, "input.safetensors"));
+  crate_model_free(&m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("reference model vs PyTorch cases");
   TCase *tc = tcase_create("cases");
@@ -89,6 +108,7 @@ int main(void) {
   tcase_add_loop_test(tc, forward_matches_features, 0, n);
   tcase_add_loop_test(tc, backward_matches_gradients, 0, n);
   tcase_add_loop_test(tc, measurements_match_meta, 0, n);
+  tcase_add_test(tc, unreadable_case_is_a_clear_error);
   suite_add_tcase(s, tc);
   return gc_run(s);
 }
