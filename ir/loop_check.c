@@ -314,6 +314,7 @@ static int compare_names(const void *a, const void *b) {
 /* Unique names keep the dump unambiguous and let backends use them as is. */
 static void check_unique_names(Checker *c) {
   int n = c->func->vars.len;
+  if (n < 2) return;
   LVar **sorted = xmalloc((size_t)n * sizeof *sorted);
   memcpy(sorted, c->func->vars.items, (size_t)n * sizeof *sorted);
   qsort(sorted, (size_t)n, sizeof *sorted, compare_names);

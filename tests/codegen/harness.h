@@ -24,6 +24,10 @@ char *emit_to_temp(const LModule *m, const char *backend, BackendOptions *option
 
 /* Reads a whole file (fails the test when it cannot). */
 char *slurp(const char *path);
+/* Runs S and returns the process exit status (EXIT_FAILURE if any test failed). */
+struct Suite;
+int run_suite(struct Suite *s);
+
 /* Runs a shell command, returning its exit status. */
 int run_command(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -200,9 +200,5 @@ int main(void) {
   tcase_add_loop_test(tc, exp_accuracy, 0, 2);
   tcase_add_loop_test(tc, gemm_through_runtime, 0, 2);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -256,9 +256,5 @@ int main(void) {
   tcase_add_test(tc, clear_errors);
   tcase_add_test(tc, host_target_is_sane);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

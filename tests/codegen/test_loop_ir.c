@@ -192,9 +192,5 @@ int main(void) {
   tcase_add_test(tc, sample_kernels_verify);
   tcase_add_loop_test(tc, verifier_rejects, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }
