@@ -84,10 +84,69 @@ void crt_arena_release(crt_arena *a, size_t mark);   /* frees everything after m
 void crt_arena_destroy(crt_arena *a);
 
 /* ==== threads ================================================================ */
-/* (section owned by the threads/GEMM work; see runtime/parallel.c) */
+
+/* The one thread-count knob of the whole program (the --threads option):
+ * N threads, 0 = all cores (the default until set). It also becomes
+ * OpenMP's default, so every parallel loop of the runtime follows it. */
+void crt_set_threads(int n);
+int crt_threads(void);
+
+/* Processes work items [BEGIN, END) in order on the calling thread. */
+typedef void (*crt_range_fn)(void *ctx, int64_t begin, int64_t end);
+
+/* Runs FN over items [0, N) split into contiguous, static ranges: thread t of
+ * T gets [N·t/T, N·(t+1)/T). Each item is done by exactly one thread, so a
+ * result that depends only on its item is the same for every thread count.
+ * Called inside a parallel region (nested), it runs FN(CTX, 0, N) on the
+ * calling thread. */
+void crt_parallel_for(int64_t n, crt_range_fn fn, void *ctx);
 
 /* ==== GEMM =================================================================== */
-/* (section owned by the threads/GEMM work; see runtime/gemm.c) */
+
+/* Row-major single-precision GEMM over libxsmm JIT micro-kernels:
+ *   C (M,N) = beta·C + op(A) (M,K) · op(B) (K,N),  beta ∈ {0, 1}
+ * op(X) is X or Xᵀ. Stored shapes: A is (M,K) or, transposed, (K,M); B is
+ * (K,N) or (N,K); leading dimensions count floats between rows and must be
+ * at least the stored width. C must not overlap A or B. beta = 0 never reads
+ * C (NaN in C does not leak through).
+ *
+ * What each form costs (libxsmm is column-major and JITs no transposed-A
+ * kernel, so a transposed operand is packed into a per-thread, 64-byte-
+ * aligned scratch buffer allocated on first use and then reused):
+ *   A·B   (x·W with W (in,out), dx = dy·W)   no packing.
+ *   A·Bᵀ  (x·Wᵀ with PyTorch's W (out,in))   the rows of B a thread needs
+ *                                            are packed once per call: at
+ *                                            most N·K copies per thread.
+ *   Aᵀ·B  (dW = dyᵀ·x)                       op(A) packed in (K-slice × 64
+ *                                            rows) panels, each reused for
+ *                                            all N columns: M·K copies.
+ *   Aᵀ·Bᵀ                                    both of the above.
+ * The result is bitwise independent of the thread count: block sizes and
+ * the summation order over K depend on the shape alone, and each element
+ * of C is computed by one thread. Shapes the JIT refuses (and every shape
+ * when the fallback is forced) run a plain C loop over the same blocks.
+ *
+ * Returns 0, or -1 with E filled for a bad argument or when the packing
+ * scratch cannot be allocated. */
+typedef enum { CRT_NO_TRANS, CRT_TRANS } crt_trans;
+
+/* On the calling thread (for use inside crt_parallel_for items). */
+int crt_sgemm(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc, crt_error *e);
+/* The same product with C's blocks split over crt_threads() threads. */
+int crt_sgemm_parallel(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc, crt_error *e);
+/* COUNT independent products of one shape (per-head attention): item i
+ * uses A + i·stride_a, B + i·stride_b, C + i·stride_c; items are split over
+ * the threads, each item computed by one thread. */
+int crt_sgemm_batch(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+                    int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta,
+                    float *C, int ldc, int64_t stride_c, int64_t count, crt_error *e);
+
+/* Forces the plain C kernels for every later call (for tests and for
+ * comparing against the JIT); the environment variable CRATE_GEMM_FALLBACK=1
+ * sets it at start-up. */
+void crt_gemm_force_fallback(bool on);
 
 /* ==== safetensors ============================================================ */
 

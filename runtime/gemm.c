@@ -1,0 +1,238 @@
+/* The GEMM layer: maps row-major products onto libxsmm's column-major
+ * micro-kernels, cuts C into tiles of fixed blocks, and runs the tiles on
+ * the calling thread or across the threads. */
+#include "cratert.h"
+#include "gemm_internal.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+/* Block sizes are a function of the shape alone, never of the thread count:
+ * that keeps every element's summation order, hence the result, identical
+ * for any number of threads. 64 rows of A by the whole K (up to 512, else
+ * 256-deep slices) stay in L2 while up to 256 columns of B stream past;
+ * bench/gemm measured this as the fastest shape on the 384-wide
+ * projections (docs/performance.md). */
+enum {
+  BLOCK_M = 64,
+  MAX_UNSPLIT_K = 512,
+  BLOCK_K = 256,
+  MAX_BLOCK_N = 256,
+  /* A packed B panel is reused across all of M, so it can be narrow. */
+  PACKED_BLOCK_N = 64,
+  /* Packed A columns start on 64-byte boundaries. */
+  PACKED_ALIGN = 16,
+};
+
+/* One product in column-major terms: C (m,n) = [C +] A (m,k) · B (k,n). A
+ * "packed" operand is stored transposed and goes through the scratch. */
+typedef struct gemm_plan {
+  int m, n, k;
+  const float *a, *b;
+  float *c;
+  int lda, ldb, ldc;
+  bool pack_a, pack_b, accumulate;
+  int mb, nb, kb;
+  /* Tiles of C: tile_m rows × nb columns, numbered column-tile-major so that
+   * neighbouring tiles share B (or, when packing A, the packed A). */
+  int tile_m, m_tiles, n_tiles;
+  int packed_lda;
+  size_t scratch_floats;
+  gemm_kernel kernels[2][2][2][2]; /* [m edge][n edge][k edge][accumulate] */
+} gemm_plan;
+
+static int min_int(int x, int y) { return x < y ? x : y; }
+static int ceil_div(int x, int y) { return (x + y - 1) / y; }
+
+static void plan_kernels(gemm_plan *p) {
+  const int ms[2] = {p->mb, p->m % p->mb}, ns[2] = {p->nb, p->n % p->nb},
+            ks[2] = {p->kb, p->k % p->kb};
+  const int lda = p->pack_a ? p->packed_lda : p->lda, ldb = p->pack_b ? p->kb : p->ldb;
+  const bool needs_overwrite = !p->accumulate, needs_accumulate = p->accumulate || p->k > p->kb;
+  memset(p->kernels, 0, sizeof p->kernels);
+  for (int em = 0; em < 2; em++)
+    for (int en = 0; en < 2; en++)
+      for (int ek = 0; ek < 2; ek++) {
+        if (!ms[em] || !ns[en] || !ks[ek]) continue;
+        if (needs_overwrite)
+          p->kernels[em][en][ek][0] =
+              gemm_kernel_get(ms[em], ns[en], ks[ek], lda, ldb, p->ldc, false);
+        if (needs_accumulate)
+          p->kernels[em][en][ek][1] =
+              gemm_kernel_get(ms[em], ns[en], ks[ek], lda, ldb, p->ldc, true);
+      }
+}
+
+/* Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: libxsmm's A
+ * is our B, its B is our A, and its m, n are our N, M. */
+static void plan_init(gemm_plan *p, crt_trans ta, crt_trans tb, int M, int N, int K, const float *A,
+                      int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+  p->m = N, p->n = M, p->k = K;
+  p->a = B, p->lda = ldb, p->pack_a = tb == CRT_TRANS;
+  p->b = A, p->ldb = lda, p->pack_b = ta == CRT_TRANS;
+  p->c = C, p->ldc = ldc, p->accumulate = beta != 0.0f;
+  p->mb = min_int(p->m, BLOCK_M);
+  p->kb = p->k <= MAX_UNSPLIT_K ? p->k : BLOCK_K;
+  if (p->pack_b)
+    p->nb = min_int(p->n, PACKED_BLOCK_N);
+  else
+    p->nb = ceil_div(p->n, ceil_div(p->n, MAX_BLOCK_N));
+  p->tile_m = p->pack_b ? p->m : p->mb;
+  p->m_tiles = ceil_div(p->m, p->tile_m);
+  p->n_tiles = ceil_div(p->n, p->nb);
+  p->packed_lda = ceil_div(p->m, PACKED_ALIGN) * PACKED_ALIGN;
+  p->scratch_floats =
+      (p->pack_a ? (size_t)p->packed_lda * p->k : 0) + (p->pack_b ? (size_t)p->kb * p->nb : 0);
+  plan_kernels(p);
+}
+
+static int64_t plan_tiles(const gemm_plan *p) { return (int64_t)p->m_tiles * p->n_tiles; }
+
+static void run_tile(const gemm_plan *p, int64_t tile, const float *packed_a, float *packed_b) {
+  const int j0 = (int)(tile / p->m_tiles) * p->nb, ncur = min_int(p->nb, p->n - j0);
+  const int i_begin = (int)(tile % p->m_tiles) * p->tile_m;
+  const int i_end = min_int(p->m, i_begin + p->tile_m);
+  for (int p0 = 0; p0 < p->k; p0 += p->kb) {
+    const int kcur = min_int(p->kb, p->k - p0);
+    const bool accumulate = p->accumulate || p0 > 0;
+    const float *b_block = p->b + p0 + (size_t)j0 * p->ldb;
+    if (p->pack_b) {
+      gemm_transpose(kcur, ncur, p->b + (size_t)p0 * p->ldb + j0, p->ldb, packed_b, p->kb);
+      b_block = packed_b;
+    }
+    for (int i0 = i_begin; i0 < i_end; i0 += p->mb) {
+      const int mcur = min_int(p->mb, i_end - i0);
+      const float *a_block =
+          p->pack_a ? packed_a + i0 + (size_t)p0 * p->packed_lda : p->a + i0 + (size_t)p0 * p->lda;
+      const gemm_kernel *kernel =
+          &p->kernels[mcur != p->mb][ncur != p->nb][kcur != p->kb][accumulate];
+      gemm_kernel_run(kernel, a_block, b_block, p->c + i0 + (size_t)j0 * p->ldc);
+    }
+  }
+}
+
+/* Runs tiles [first, end) on this thread; -1 when the scratch cannot grow. */
+static int run_tiles(const gemm_plan *p, int64_t first, int64_t end) {
+  float *packed_a = NULL, *packed_b = NULL;
+  if (p->scratch_floats) {
+    float *scratch = gemm_scratch(p->scratch_floats);
+    if (!scratch) return -1;
+    packed_a = scratch;
+    packed_b = scratch + (p->pack_a ? (size_t)p->packed_lda * p->k : 0);
+  }
+  /* Pack, once, just the rows of A this range of tiles reads. */
+  for (int64_t t = first; p->pack_a && t < end && t < first + p->m_tiles; t++) {
+    const int i0 = (int)(t % p->m_tiles) * p->tile_m, rows = min_int(p->tile_m, p->m - i0);
+    gemm_transpose(rows, p->k, p->a + (size_t)i0 * p->lda, p->lda, packed_a + i0, p->packed_lda);
+  }
+  for (int64_t t = first; t < end; t++) run_tile(p, t, packed_a, packed_b);
+  return 0;
+}
+
+static int check_ld(const char *fn, const char *name, int ld, int width, crt_error *e) {
+  int least = width > 1 ? width : 1;
+  if (ld < least)
+    return crt_fail(e, "%s: %s = %d is less than the stored row width %d", fn, name, ld, least);
+  return 0;
+}
+
+static int check_args(const char *fn, crt_trans ta, crt_trans tb, int M, int N, int K,
+                      const float *A, int lda, const float *B, int ldb, float beta, const float *C,
+                      int ldc, crt_error *e) {
+  if ((ta != CRT_NO_TRANS && ta != CRT_TRANS) || (tb != CRT_NO_TRANS && tb != CRT_TRANS))
+    return crt_fail(e, "%s: transpose flags must be CRT_NO_TRANS or CRT_TRANS", fn);
+  if (M < 0 || N < 0 || K < 0)
+    return crt_fail(e, "%s: negative size (M = %d, N = %d, K = %d)", fn, M, N, K);
+  if (beta != 0.0f && beta != 1.0f)
+    return crt_fail(e, "%s: beta must be 0 or 1, not %g", fn, (double)beta);
+  if (check_ld(fn, "lda", lda, ta == CRT_TRANS ? M : K, e) ||
+      check_ld(fn, "ldb", ldb, tb == CRT_TRANS ? K : N, e) || check_ld(fn, "ldc", ldc, N, e))
+    return -1;
+  if (M > 0 && N > 0 && (!C || (K > 0 && (!A || !B))))
+    return crt_fail(e, "%s: NULL matrix for a %d×%d×%d product", fn, M, N, K);
+  return 0;
+}
+
+/* The products with nothing to multiply: C stays (beta 1) or is zeroed. */
+static bool trivial(int M, int N, int K, float beta, float *C, int ldc) {
+  if (M == 0 || N == 0) return true;
+  if (K > 0) return false;
+  if (beta == 0.0f)
+    for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
+  return true;
+}
+
+static int out_of_memory(const char *fn, const gemm_plan *p, crt_error *e) {
+  return crt_fail(e, "%s: cannot allocate %zu bytes of packing scratch", fn,
+                  p->scratch_floats * sizeof(float));
+}
+
+int crt_sgemm(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc, crt_error *e) {
+  if (check_args("crt_sgemm", ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e)) return -1;
+  if (trivial(M, N, K, beta, C, ldc)) return 0;
+  gemm_plan plan;
+  plan_init(&plan, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+  if (run_tiles(&plan, 0, plan_tiles(&plan))) return out_of_memory("crt_sgemm", &plan, e);
+  return 0;
+}
+
+typedef struct parallel_job {
+  const gemm_plan *plan;
+  int64_t stride_a, stride_b, stride_c; /* batch items only */
+  atomic_bool failed;
+} parallel_job;
+
+static void tile_range(void *ctx, int64_t first, int64_t end) {
+  parallel_job *job = ctx;
+  if (run_tiles(job->plan, first, end)) atomic_store(&job->failed, true);
+}
+
+int crt_sgemm_parallel(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc, crt_error *e) {
+  if (check_args("crt_sgemm_parallel", ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e)) return -1;
+  if (trivial(M, N, K, beta, C, ldc)) return 0;
+  gemm_plan plan;
+  plan_init(&plan, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+  parallel_job job = {.plan = &plan};
+  atomic_init(&job.failed, false);
+  crt_parallel_for(plan_tiles(&plan), tile_range, &job);
+  return atomic_load(&job.failed) ? out_of_memory("crt_sgemm_parallel", &plan, e) : 0;
+}
+
+/* Every item shares the plan (and so its kernels); only the pointers move.
+ * The plan's a is the caller's B and its b the caller's A. */
+static void item_range(void *ctx, int64_t first, int64_t end) {
+  parallel_job *job = ctx;
+  for (int64_t i = first; i < end; i++) {
+    gemm_plan item = *job->plan;
+    item.a += i * job->stride_b;
+    item.b += i * job->stride_a;
+    item.c += i * job->stride_c;
+    if (run_tiles(&item, 0, plan_tiles(&item))) atomic_store(&job->failed, true);
+  }
+}
+
+int crt_sgemm_batch(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+                    int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta,
+                    float *C, int ldc, int64_t stride_c, int64_t count, crt_error *e) {
+  const char *fn = "crt_sgemm_batch";
+  if (check_args(fn, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e)) return -1;
+  if (count < 0 || stride_a < 0 || stride_b < 0 || stride_c < 0)
+    return crt_fail(e, "%s: negative count or stride", fn);
+  if (count > 1 && stride_c < (int64_t)(M - 1) * ldc + N && M > 0 && N > 0)
+    return crt_fail(e, "%s: stride_c = %lld makes the items' outputs overlap", fn,
+                    (long long)stride_c);
+  if (count == 0 || M == 0 || N == 0) return 0;
+  if (K == 0) {
+    for (int64_t i = 0; i < count; i++) trivial(M, N, K, beta, C + i * stride_c, ldc);
+    return 0;
+  }
+  gemm_plan plan;
+  plan_init(&plan, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+  parallel_job job = {
+      .plan = &plan, .stride_a = stride_a, .stride_b = stride_b, .stride_c = stride_c};
+  atomic_init(&job.failed, false);
+  crt_parallel_for(count, item_range, &job);
+  return atomic_load(&job.failed) ? out_of_memory(fn, &plan, e) : 0;
+}
