@@ -227,7 +227,7 @@ float crt_rng_uniform(crt_rng *r);
  * second is dropped so the state stays just the four words). */
 float crt_rng_normal(crt_rng *r);
 /* Uniform integer in [0, n) without modulo bias (Lemire's multiply-and-
- * reject); n must be > 0. */
+ * reject); n = 0 gives 0. */
 uint64_t crt_rng_below(crt_rng *r, uint64_t n);
 
 /* ==== data =================================================================== */

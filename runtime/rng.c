@@ -42,6 +42,7 @@ float crt_rng_normal(crt_rng *r) {
 }
 
 uint64_t crt_rng_below(crt_rng *r, uint64_t n) {
+  if (n == 0) return 0;   /* an empty range has no uniform draw; never divide by it */
   /* The high word of x·n is uniform over [0, n) once the low word avoids
    * the 2^64 mod n values that would make some results more likely. */
   __uint128_t m = (__uint128_t)crt_rng_next_u64(r) * n;

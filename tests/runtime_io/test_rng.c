@@ -97,6 +97,7 @@ START_TEST(below_is_unbiased) {
   ck_assert_double_lt(chi2, 20.5);   /* 5 degrees of freedom, p = 0.001 */
 
   for (int i = 0; i < 1000; i++) ck_assert_uint_eq(crt_rng_below(&r, 1), 0);
+  ck_assert_uint_eq(crt_rng_below(&r, 0), 0);
   /* A bound just above 2^63 rejects almost half the draws: still in range. */
   uint64_t big = (UINT64_C(1) << 63) + 1;
   for (int i = 0; i < 1000; i++) ck_assert_uint_lt(crt_rng_below(&r, big), big);
