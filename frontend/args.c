@@ -72,8 +72,10 @@ bool check_shape(Diag *d, const Stmt *s, const StmtShape *shape) {
   for (int i = 0; i < s->args.len; i++) {
     const Value *name = &s->args.items[i].name;
     if (!in_list(name, shape->args)) {
-      diag_at(d, DIAG_ERROR, name->loc, "unknown argument '%.*s' to '%.*s'", SHOWN(name->len), name->text,
-              k->len, k->text);
+      /* "to 'optimizer lion'": the operand decides which arguments exist. */
+      bool named = shape->operand && s->operand.kind == VAL_WORD;
+      diag_at(d, DIAG_ERROR, name->loc, "unknown argument '%.*s' to '%.*s%s%.*s'", SHOWN(name->len), name->text,
+              k->len, k->text, named ? " " : "", named ? SHOWN(s->operand.len) : 0, s->operand.text);
       suggest(d, name, shape->args);
       continue;
     }

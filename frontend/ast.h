@@ -37,6 +37,7 @@ typedef struct Stmt Stmt;
 typedef struct StmtList {
   Stmt *items;
   int len, cap;
+  bool lost_lines;    /* a line broken before its keyword was dropped */
 } StmtList;
 
 struct Stmt {

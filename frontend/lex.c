@@ -26,7 +26,7 @@ static bool is_digit(int c) { return c >= '0' && c <= '9'; }
 static bool is_ident_char(int c) { return is_ident_start(c) || is_digit(c); }
 static bool is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 /* Bytes that can never start a token: controls and everything non-ASCII. */
-static bool is_foreign(int c) { return c >= 0x80 || (c < 0x20 && c != '\n' && !is_blank(c)) || c == 0x7f; }
+static bool is_foreign(int c) { return c >= 0x80 || (c >= 0 && c < 0x20 && c != '\n' && !is_blank(c)) || c == 0x7f; }
 
 static Token make_token(const Lexer *lx, TokenKind kind, size_t start) {
   Token t = {0};

@@ -185,8 +185,12 @@ static void parse_statements(Parser *p, StmtList *out, const Token *open_brace) 
       s.broken = true;
       recover(p);
     }
-    /* A statement broken before its keyword has nothing to check. */
-    if (s.keyword.kind == VAL_WORD) vec_push(out, s);
+    /* A statement broken before its keyword has nothing to check, but the
+     * block it was in may now look incomplete. */
+    if (s.keyword.kind == VAL_WORD)
+      vec_push(out, s);
+    else
+      out->lost_lines = true;
   }
 }
 

@@ -31,7 +31,9 @@ typedef struct ModelCheck {
   VEC(Step *) steps;         /* owns every Step */
   StepSeq sequence;          /* the steps after expanding `repeat` */
   bool expansion_failed;     /* too many layers; reported once */
-  bool layers_unknown;       /* a broken repeat hid some layers */
+  /* A broken or unknown statement may have been meant as a missing one: the
+   * "missing" and layer-rule errors would only repeat that error. */
+  bool incomplete;
   int64_t patch_stated_h, patch_stated_w;
 } ModelCheck;
 
@@ -104,8 +106,8 @@ static void check_patch_grid(ModelCheck *c) {
   }
   int64_t patches = (int64_t)(m->height / m->patch_h) * (m->width / m->patch_w);
   if (patches > CRATE_MAX_PATCHES)
-    diag_at(c->d, DIAG_ERROR, at, "%d x %d patches give %lld patches; the limit is %d", m->patch_h, m->patch_w,
-            (long long)patches, CRATE_MAX_PATCHES);
+    diag_at(c->d, DIAG_ERROR, at, "a %d x %d image in %d x %d patches gives %lld patches; the limit is %d",
+            m->height, m->width, m->patch_h, m->patch_w, (long long)patches, CRATE_MAX_PATCHES);
   int64_t patch_dim = (int64_t)m->channels * m->patch_h * m->patch_w;
   if (patch_dim > CRATE_MAX_PATCH_DIM)
     diag_at(c->d, DIAG_ERROR, at, "patches of %d x %d x %d give patch_dim %lld; the limit is %d", m->channels,
@@ -160,13 +162,15 @@ static void check_layers(ModelCheck *c, const StmtList *body, StepSeq *out);
 static void expand_repeat(ModelCheck *c, const Stmt *s, StepSeq *out) {
   const StmtShape shape = {"a count: repeat N { ... }", NULL, true};
   if (s->broken) {
-    c->layers_unknown = true;
+    c->incomplete = true;
     return;
   }
-  check_shape(c->d, s, &shape);
   int64_t times = 0;
-  value_int(c->d, &s->operand, "repeat", 1, CRATE_MAX_DEPTH, &times);
+  bool counted = check_shape(c->d, s, &shape) &&
+                 value_int(c->d, &s->operand, "repeat", 1, CRATE_MAX_DEPTH, &times) == VALUE_OK;
+  c->incomplete |= !counted;
   StepSeq once = {0};
+  c->incomplete |= s->body.lost_lines;
   check_layers(c, &s->body, &once);
   if (c->expansion_failed || times == 0) {
     vec_free(&once);
@@ -203,6 +207,7 @@ static void check_layers(ModelCheck *c, const StmtList *body, StepSeq *out) {
               s->keyword.text);
     else
       unknown_statement(c->d, s, layer_statements, NULL, NULL);
+    c->incomplete |= !keyword_in(s, layer_statements);
   }
 }
 
@@ -238,6 +243,7 @@ static int rank_of(const Stmt *s) {
 static void check_model_statement(ModelCheck *c, const Stmt *s, const Stmt **latest) {
   if (!keyword_in(s, model_statements)) {
     unknown_statement(c->d, s, model_statements, train_statements, "train block");
+    c->incomplete = true;
     return;
   }
   if (*latest && rank_of(s) < rank_of(*latest))
@@ -263,7 +269,7 @@ static void check_model_statement(ModelCheck *c, const Stmt *s, const Stmt **lat
 }
 
 static void require_statement(ModelCheck *c, const Stmt *model, const Stmt *found, const char *what) {
-  if (!found)
+  if (!found && !c->incomplete)
     diag_at(c->d, DIAG_ERROR, model->keyword.loc, "model '%s' has no '%s' statement", c->m->name, what);
 }
 
@@ -290,7 +296,7 @@ static void check_model(Diag *d, const Stmt *s, Model *m) {
     diag_at(d, DIAG_ERROR, s->operand.loc, "a model name is an identifier");
   m->name = s->operand.kind == VAL_WORD ? xstrndup(s->operand.text, (size_t)s->operand.len) : xstrdup("model");
 
-  ModelCheck c = {.d = d, .m = m};
+  ModelCheck c = {.d = d, .m = m, .incomplete = s->body.lost_lines};
   const Stmt *latest = NULL;
   for (int i = 0; i < s->body.len; i++) check_model_statement(&c, &s->body.items[i], &latest);
 
@@ -299,12 +305,12 @@ static void check_model(Diag *d, const Stmt *s, Model *m) {
   require_statement(&c, s, c.head, "head");
   if (c.input && c.patch && !c.input->broken && !c.patch->broken) check_patch_grid(&c);
   for (int i = 0; i < c.steps.len; i++) check_mssa_width(&c, c.steps.items[i]);
-  if (!c.expansion_failed) {
-    if (c.sequence.len == 0 && !c.layers_unknown)
+  if (!c.expansion_failed && !c.incomplete) {
+    if (c.sequence.len == 0)
       diag_at(d, DIAG_ERROR, s->keyword.loc, "model '%s' has no layers: each layer is 'mssa' then 'ista'", m->name);
     check_layer_rule(&c);
-    build_layers(&c);
   }
+  if (!c.expansion_failed) build_layers(&c);
   for (int i = 0; i < c.steps.len; i++) free(c.steps.items[i]);
   vec_free(&c.steps);
   vec_free(&c.sequence);
@@ -314,6 +320,7 @@ static void check_model(Diag *d, const Stmt *s, Model *m) {
 
 Model *sema_check(const StmtList *file, const SourceFile *src, Diag *d) {
   const Stmt *model = NULL, *train = NULL;
+  bool unknown = file->lost_lines;
   Model *m = xcalloc(1, sizeof *m);
   train_defaults(&m->train);
   for (int i = 0; i < file->len; i++) {
@@ -323,6 +330,7 @@ Model *sema_check(const StmtList *file, const SourceFile *src, Diag *d) {
       bool in_model = keyword_in(s, model_statements);
       unknown_statement(d, s, top_statements, in_model ? model_statements : train_statements,
                         in_model ? "model block" : "train block");
+      unknown = true;
     } else if (*slot) {
       duplicate_statement(d, s, *slot);
     } else {
@@ -330,7 +338,7 @@ Model *sema_check(const StmtList *file, const SourceFile *src, Diag *d) {
     }
   }
   if (model && !model->broken) check_model(d, model, m);
-  if (!model) diag(d, DIAG_ERROR, "%s: no 'model' block", src->path);
+  if (!model && !unknown) diag(d, DIAG_ERROR, "%s: no 'model' block", src->path);
   if (train && !train->broken) {
     static const StmtShape shape = {NULL, NULL, true};
     check_shape(d, train, &shape);
@@ -340,8 +348,20 @@ Model *sema_check(const StmtList *file, const SourceFile *src, Diag *d) {
   return m;
 }
 
+/* A NUL byte never occurs in text: one clear error instead of a flood. */
+static bool reject_binary(const SourceFile *src, Diag *d) {
+  const char *nul = memchr(src->text, '\0', src->len);
+  if (!nul) return false;
+  SrcLoc at = {src, 1, 1, 1};
+  for (const char *p = src->text; p < nul; p++, at.col++)
+    if (*p == '\n') at.line++, at.col = 0;
+  diag_at(d, DIAG_ERROR, at, "NUL byte: this is a binary file, not a .crate text file");
+  return true;
+}
+
 Model *frontend_parse(const SourceFile *src, Diag *d) {
   int before = d->errors;
+  if (reject_binary(src, d)) return NULL;
   StmtList file = {0};
   bool complete = parse_file(src, d, &file);
   Model *m = complete ? sema_check(&file, src, d) : NULL;
