@@ -10,19 +10,41 @@
 /* Block sizes are a function of the shape alone, never of the thread count:
  * that keeps every element's summation order, hence the result, identical
  * for any number of threads. 64 rows of A by the whole K (up to 512, else
- * 256-deep slices) stay in L2 while up to 256 columns of B stream past;
- * bench/gemm measured this as the fastest shape on the 384-wide
- * projections (docs/performance.md). */
+ * 128-deep slices) stay in L2 while up to 256 columns of B stream past;
+ * bench/gemm and a sweep of these constants found this the fastest on the
+ * 384-wide projections (docs/performance.md). */
 enum {
   BLOCK_M = 64,
   MAX_UNSPLIT_K = 512,
-  BLOCK_K = 256,
+  BLOCK_K = 128,
   MAX_BLOCK_N = 256,
-  /* A packed B panel is reused across all of M, so it can be narrow. */
-  PACKED_BLOCK_N = 64,
+  /* A packed B panel is reused across all of M, so it can be narrow; 96
+   * splits the 384-wide weight gradient into four tiles. */
+  PACKED_BLOCK_N = 96,
   /* Packed A columns start on 64-byte boundaries. */
   PACKED_ALIGN = 16,
 };
+
+/* One dimension cut into COUNT blocks of SIZE, except the last, of LAST: a
+ * remainder under a quarter block is folded into the last block (a thin
+ * edge kernel runs far below peak), a larger one is a block of its own. */
+typedef struct split {
+  int size, count, last;
+} split;
+
+static split split_of(int extent, int size) {
+  split s = {size, extent / size, size};
+  const int rest = extent % size;
+  if (rest && s.count > 0 && rest < size / 4)
+    s.last = size + rest;
+  else if (rest)
+    s.count++, s.last = rest;
+  return s;
+}
+
+static int block_size(const split *s, int index) {
+  return index == s->count - 1 ? s->last : s->size;
+}
 
 /* One product in column-major terms: C (m,n) = [C +] A (m,k) · B (k,n). A
  * "packed" operand is stored transposed and goes through the scratch. */
@@ -32,34 +54,34 @@ typedef struct gemm_plan {
   float *c;
   int lda, ldb, ldc;
   bool pack_a, pack_b, accumulate;
-  int mb, nb, kb;
-  /* Tiles of C: tile_m rows × nb columns, numbered column-tile-major so that
+  split ms, ns, ks;
+  /* Tiles of C: one m block (all of them when B is packed, so a packed B
+   * panel serves all of M) × one n block, numbered n-block-major so that
    * neighbouring tiles share B (or, when packing A, the packed A). */
-  int tile_m, m_tiles, n_tiles;
-  int packed_lda;
+  int m_tiles, n_tiles;
+  int packed_lda, packed_ldb;
   size_t scratch_floats;
-  gemm_kernel kernels[2][2][2][2]; /* [m edge][n edge][k edge][accumulate] */
+  gemm_kernel kernels[2][2][2][2]; /* [last m block][last n block][last k block][accumulate] */
 } gemm_plan;
 
 static int min_int(int x, int y) { return x < y ? x : y; }
 static int ceil_div(int x, int y) { return (x + y - 1) / y; }
 
 static void plan_kernels(gemm_plan *p) {
-  const int ms[2] = {p->mb, p->m % p->mb}, ns[2] = {p->nb, p->n % p->nb},
-            ks[2] = {p->kb, p->k % p->kb};
-  const int lda = p->pack_a ? p->packed_lda : p->lda, ldb = p->pack_b ? p->kb : p->ldb;
-  const bool needs_overwrite = !p->accumulate, needs_accumulate = p->accumulate || p->k > p->kb;
+  const split *dims[3] = {&p->ms, &p->ns, &p->ks};
+  int sizes[3][2];
+  for (int d = 0; d < 3; d++) sizes[d][0] = dims[d]->size, sizes[d][1] = dims[d]->last;
+  const int lda = p->pack_a ? p->packed_lda : p->lda, ldb = p->pack_b ? p->packed_ldb : p->ldb;
+  const bool needs_overwrite = !p->accumulate, needs_accumulate = p->accumulate || p->ks.count > 1;
   memset(p->kernels, 0, sizeof p->kernels);
   for (int em = 0; em < 2; em++)
     for (int en = 0; en < 2; en++)
       for (int ek = 0; ek < 2; ek++) {
-        if (!ms[em] || !ns[en] || !ks[ek]) continue;
+        const int m = sizes[0][em], n = sizes[1][en], k = sizes[2][ek];
         if (needs_overwrite)
-          p->kernels[em][en][ek][0] =
-              gemm_kernel_get(ms[em], ns[en], ks[ek], lda, ldb, p->ldc, false);
+          p->kernels[em][en][ek][0] = gemm_kernel_get(m, n, k, lda, ldb, p->ldc, false);
         if (needs_accumulate)
-          p->kernels[em][en][ek][1] =
-              gemm_kernel_get(ms[em], ns[en], ks[ek], lda, ldb, p->ldc, true);
+          p->kernels[em][en][ek][1] = gemm_kernel_get(m, n, k, lda, ldb, p->ldc, true);
       }
 }
 
@@ -71,41 +93,41 @@ static void plan_init(gemm_plan *p, crt_trans ta, crt_trans tb, int M, int N, in
   p->a = B, p->lda = ldb, p->pack_a = tb == CRT_TRANS;
   p->b = A, p->ldb = lda, p->pack_b = ta == CRT_TRANS;
   p->c = C, p->ldc = ldc, p->accumulate = beta != 0.0f;
-  p->mb = min_int(p->m, BLOCK_M);
-  p->kb = p->k <= MAX_UNSPLIT_K ? p->k : BLOCK_K;
-  if (p->pack_b)
-    p->nb = min_int(p->n, PACKED_BLOCK_N);
-  else
-    p->nb = ceil_div(p->n, ceil_div(p->n, MAX_BLOCK_N));
-  p->tile_m = p->pack_b ? p->m : p->mb;
-  p->m_tiles = ceil_div(p->m, p->tile_m);
-  p->n_tiles = ceil_div(p->n, p->nb);
+  p->ms = split_of(p->m, min_int(p->m, BLOCK_M));
+  p->ks = split_of(p->k, p->k <= MAX_UNSPLIT_K ? p->k : BLOCK_K);
+  const int n_block = p->pack_b ? PACKED_BLOCK_N : ceil_div(p->n, ceil_div(p->n, MAX_BLOCK_N));
+  p->ns = split_of(p->n, min_int(p->n, n_block));
+  p->m_tiles = p->pack_b ? 1 : p->ms.count;
+  p->n_tiles = p->ns.count;
   p->packed_lda = ceil_div(p->m, PACKED_ALIGN) * PACKED_ALIGN;
-  p->scratch_floats =
-      (p->pack_a ? (size_t)p->packed_lda * p->k : 0) + (p->pack_b ? (size_t)p->kb * p->nb : 0);
+  /* A packed B panel holds the deepest k block by the widest n block. */
+  p->packed_ldb = p->ks.last > p->ks.size ? p->ks.last : p->ks.size;
+  const int n_width = p->ns.last > p->ns.size ? p->ns.last : p->ns.size;
+  p->scratch_floats = (p->pack_a ? (size_t)p->packed_lda * p->k : 0) +
+                      (p->pack_b ? (size_t)p->packed_ldb * n_width : 0);
   plan_kernels(p);
 }
 
 static int64_t plan_tiles(const gemm_plan *p) { return (int64_t)p->m_tiles * p->n_tiles; }
 
 static void run_tile(const gemm_plan *p, int64_t tile, const float *packed_a, float *packed_b) {
-  const int j0 = (int)(tile / p->m_tiles) * p->nb, ncur = min_int(p->nb, p->n - j0);
-  const int i_begin = (int)(tile % p->m_tiles) * p->tile_m;
-  const int i_end = min_int(p->m, i_begin + p->tile_m);
-  for (int p0 = 0; p0 < p->k; p0 += p->kb) {
-    const int kcur = min_int(p->kb, p->k - p0);
-    const bool accumulate = p->accumulate || p0 > 0;
+  const int jb = (int)(tile / p->m_tiles), j0 = jb * p->ns.size, ncur = block_size(&p->ns, jb);
+  const int ib_first = p->pack_b ? 0 : (int)(tile % p->m_tiles);
+  const int ib_end = p->pack_b ? p->ms.count : ib_first + 1;
+  for (int kb = 0; kb < p->ks.count; kb++) {
+    const int p0 = kb * p->ks.size, kcur = block_size(&p->ks, kb);
+    const bool accumulate = p->accumulate || kb > 0;
     const float *b_block = p->b + p0 + (size_t)j0 * p->ldb;
     if (p->pack_b) {
-      gemm_transpose(kcur, ncur, p->b + (size_t)p0 * p->ldb + j0, p->ldb, packed_b, p->kb);
+      gemm_transpose(kcur, ncur, p->b + (size_t)p0 * p->ldb + j0, p->ldb, packed_b, p->packed_ldb);
       b_block = packed_b;
     }
-    for (int i0 = i_begin; i0 < i_end; i0 += p->mb) {
-      const int mcur = min_int(p->mb, i_end - i0);
+    for (int ib = ib_first; ib < ib_end; ib++) {
+      const int i0 = ib * p->ms.size;
       const float *a_block =
           p->pack_a ? packed_a + i0 + (size_t)p0 * p->packed_lda : p->a + i0 + (size_t)p0 * p->lda;
-      const gemm_kernel *kernel =
-          &p->kernels[mcur != p->mb][ncur != p->nb][kcur != p->kb][accumulate];
+      const gemm_kernel *kernel = &p->kernels[ib == p->ms.count - 1][jb == p->ns.count - 1]
+                                             [kb == p->ks.count - 1][accumulate];
       gemm_kernel_run(kernel, a_block, b_block, p->c + i0 + (size_t)j0 * p->ldc);
     }
   }
@@ -122,7 +144,9 @@ static int run_tiles(const gemm_plan *p, int64_t first, int64_t end) {
   }
   /* Pack, once, just the rows of A this range of tiles reads. */
   for (int64_t t = first; p->pack_a && t < end && t < first + p->m_tiles; t++) {
-    const int i0 = (int)(t % p->m_tiles) * p->tile_m, rows = min_int(p->tile_m, p->m - i0);
+    const int ib = p->pack_b ? 0 : (int)(t % p->m_tiles);
+    const int i0 = ib * p->ms.size;
+    const int rows = p->pack_b ? p->m : block_size(&p->ms, ib);
     gemm_transpose(rows, p->k, p->a + (size_t)i0 * p->lda, p->lda, packed_a + i0, p->packed_lda);
   }
   for (int64_t t = first; t < end; t++) run_tile(p, t, packed_a, packed_b);
