@@ -191,16 +191,6 @@ static int out_of_memory(const char *fn, const gemm_plan *p, crt_error *e) {
                   p->scratch_floats * sizeof(float));
 }
 
-int crt_sgemm(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
-              const float *B, int ldb, float beta, float *C, int ldc, crt_error *e) {
-  if (check_args("crt_sgemm", ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e)) return -1;
-  if (trivial(M, N, K, beta, C, ldc)) return 0;
-  gemm_plan plan;
-  plan_init(&plan, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
-  if (run_tiles(&plan, 0, plan_tiles(&plan))) return out_of_memory("crt_sgemm", &plan, e);
-  return 0;
-}
-
 typedef struct parallel_job {
   const gemm_plan *plan;
   int64_t stride_a, stride_b, stride_c; /* batch items only */
@@ -212,16 +202,31 @@ static void tile_range(void *ctx, int64_t first, int64_t end) {
   if (run_tiles(job->plan, first, end)) atomic_store(&job->failed, true);
 }
 
-int crt_sgemm_parallel(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc, crt_error *e) {
-  if (check_args("crt_sgemm_parallel", ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e)) return -1;
+/* crt_sgemm and crt_sgemm_parallel: the same tiles, on this thread or split. */
+static int product(const char *fn, bool parallel, crt_trans ta, crt_trans tb, int M, int N, int K,
+                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                   crt_error *e) {
+  if (check_args(fn, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e)) return -1;
   if (trivial(M, N, K, beta, C, ldc)) return 0;
   gemm_plan plan;
   plan_init(&plan, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
   parallel_job job = {.plan = &plan};
   atomic_init(&job.failed, false);
-  crt_parallel_for(plan_tiles(&plan), tile_range, &job);
-  return atomic_load(&job.failed) ? out_of_memory("crt_sgemm_parallel", &plan, e) : 0;
+  if (parallel)
+    crt_parallel_for(plan_tiles(&plan), tile_range, &job);
+  else
+    tile_range(&job, 0, plan_tiles(&plan));
+  return atomic_load(&job.failed) ? out_of_memory(fn, &plan, e) : 0;
+}
+
+int crt_sgemm(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc, crt_error *e) {
+  return product("crt_sgemm", false, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e);
+}
+
+int crt_sgemm_parallel(crt_trans ta, crt_trans tb, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc, crt_error *e) {
+  return product("crt_sgemm_parallel", true, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, e);
 }
 
 /* Every item shares the plan (and so its kernels); only the pointers move.
