@@ -11,6 +11,7 @@ Suite *forms_suite(void);
 Suite *fallback_suite(void);
 Suite *determinism_suite(void);
 Suite *errors_suite(void);
+Suite *threads_suite(void);
 
 /* One product: sizes, transposes, and extra floats at the end of each row. */
 typedef struct gemm_case {

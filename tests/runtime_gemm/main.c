@@ -10,7 +10,8 @@ static const struct {
 } suites[] = {{"forms", forms_suite},
               {"fallback", fallback_suite},
               {"determinism", determinism_suite},
-              {"errors", errors_suite}};
+              {"errors", errors_suite},
+              {"threads", threads_suite}};
 
 int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
@@ -21,6 +22,6 @@ int main(int argc, char **argv) {
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
   }
-  fprintf(stderr, "usage: %s SUITE (forms, fallback, determinism, errors)\n", argv[0]);
+  fprintf(stderr, "usage: %s SUITE (forms, fallback, determinism, errors, threads)\n", argv[0]);
   return EXIT_FAILURE;
 }

@@ -31,19 +31,10 @@ START_TEST(refuses_bad_arguments) {
 }
 END_TEST
 
-START_TEST(threads_knob) {
-  crt_set_threads(3);
-  ck_assert_int_eq(crt_threads(), 3);
-  crt_set_threads(0);
-  ck_assert_int_ge(crt_threads(), 1);
-}
-END_TEST
-
 Suite *errors_suite(void) {
   Suite *s = suite_create("errors");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, refuses_bad_arguments);
-  tcase_add_test(tc, threads_knob);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -11,8 +11,8 @@
  * slice), one whose ragged slice is folded into the last, and an N wide
  * enough to be split. */
 static const int shapes[][4] = {
-    {1, 1, 1, 0},       {7, 13, 5, 3},     {197, 64, 197, 0}, {197, 197, 64, 5},
-    {300, 384, 384, 0}, {65, 130, 700, 1}, {600, 70, 33, 0},  {1, 300, 2, 2}, {33, 40, 1030, 0},
+    {1, 1, 1, 0},      {7, 13, 5, 3},    {197, 64, 197, 0}, {197, 197, 64, 5}, {300, 384, 384, 0},
+    {65, 130, 700, 1}, {600, 70, 33, 0}, {1, 300, 2, 2},    {33, 40, 1030, 0},
 };
 #define SHAPES (int)(sizeof shapes / sizeof shapes[0])
 
