@@ -117,7 +117,7 @@ void crt_parallel_for(int64_t n, crt_range_fn fn, void *ctx);
  *   A·Bᵀ  (x·Wᵀ with PyTorch's W (out,in))   the rows of B a thread needs
  *                                            are packed once per call: at
  *                                            most N·K copies per thread.
- *   Aᵀ·B  (dW = dyᵀ·x)                       op(A) packed in (K-slice × 64
+ *   Aᵀ·B  (dW = dyᵀ·x)                       op(A) packed in (K-slice × 96
  *                                            rows) panels, each reused for
  *                                            all N columns: M·K copies.
  *   Aᵀ·Bᵀ                                    both of the above.
