@@ -12,7 +12,7 @@
  *
  * Sections: errors · command line · memory · threads · GEMM · safetensors · data ·
  *           random numbers · loss · optimizers · schedules · checkpoints ·
- *           progress and metrics */
+ *           progress and metrics · compiled models */
 #ifndef CRATERT_H
 #define CRATERT_H
 
@@ -503,6 +503,78 @@ int crt_metrics_open(crt_metrics *m, const char *path, const char *const *column
 /* One row: a value per column (written with %.10g; integers stay integers). */
 int crt_metrics_write(crt_metrics *m, const double *values, crt_error *e);
 void crt_metrics_close(crt_metrics *m);
+
+/* ==== compiled models ========================================================
+ *
+ * The contract between code that cratec generates and the runtime's host
+ * program (the executable's commands, runtime/host*.c). For a model compiled
+ * with symbol prefix P (`crate_model` in executables, the model's name in
+ * `--emit lib` libraries) the generated object defines:
+ *
+ *   const char P_desc[];                 the description below, NUL-terminated
+ *   const unsigned char P_weights[];     embedded safetensors (only with
+ *                                        --embed-weights; size in the description)
+ *   void P_prepare(const float *params, float *derived);
+ *   void P_forward(const float *params, const float *derived,
+ *                  const float *images, float *logits, float *work, int64_t batch);
+ *   void P_features(const float *params, const float *derived,
+ *                   const float *images, float *features, float *work, int64_t batch);
+ *   void P_train_step(const float *params, const float *images,
+ *                     const int64_t *labels, float *loss, float *logits,
+ *                     float *grads, float *work, int64_t batch);
+ *
+ * Buffers (all 64-byte aligned, owned by the caller, never overlapping):
+ *   params    (param_floats) every parameter, in state_dict order, tensor i
+ *             at the offset the description gives (SPEC §1.8 keys and shapes)
+ *   derived   (derived_floats) what P_prepare computes from params once after
+ *             loading (folded ISTA matrices, transposed weights); inference
+ *             entries read it, so call P_prepare again after params change
+ *   images    (batch, channels, height, width)
+ *   labels    (batch) class indices in [0, classes)
+ *   logits    (batch, classes)
+ *   loss      (1) batch-mean label-smoothed cross-entropy
+ *   grads     (param_floats) d loss / d params, laid out like params
+ *             (overwritten, not accumulated)
+ *   features  (depth, 2, batch, tokens, dim): per layer l, [0] the
+ *             projections Q = LN(Z^l)·Uᵀ of the layer's input in its own
+ *             subspaces and [1] the ISTA output Z^{l+1} (SPEC §4.2)
+ *   work      scratch of work_floats(entry) = a + b·batch floats
+ *   batch     >= 1 (equal to the description's fixed batch, if it has one)
+ * Entries are re-entrant for different buffers and use crt_threads() threads.
+ *
+ * The description is JSON:
+ *   {"abi": 1, "name": "crate_tiny",
+ *    "channels": 3, "height": 224, "width": 224, "classes": 1000,
+ *    "depth": 12, "tokens": 197, "dim": 384,
+ *    "layers": [{"heads": 6, "dim_head": 64}, ...],          (depth entries)
+ *    "batch": null | B,                                      (fixed by --batch)
+ *    "params": [{"key": "cls_token", "shape": [1, 1, 384], "offset": 0}, ...],
+ *    "param_floats": N, "derived_floats": N,
+ *    "work_floats": {"forward": [a, b], "features": [a, b], "train": [a, b]},
+ *    "flops": {"forward": F},                                (per image)
+ *    "train": {"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05,
+ *              "momentum": 0.9, "nesterov": false, "beta1": 0.9, "beta2": 0.999,
+ *              "eps": 1e-8, "schedule": "cosine", "warmup_epochs": 1,
+ *              "warmup_steps": 0, "min_lr": 0, "epochs": 10, "batch": 128,
+ *              "label_smoothing": 0.1, "seed": 0},
+ *    "embedded_weights": 0 | size in bytes of P_weights}
+ */
+typedef struct crt_model {
+  const char *desc;
+  const unsigned char *weights;   /* P_weights, or NULL when not embedded */
+  void (*prepare)(const float *params, float *derived);
+  void (*forward)(const float *params, const float *derived, const float *images, float *logits,
+                  float *work, int64_t batch);
+  void (*features)(const float *params, const float *derived, const float *images,
+                   float *features, float *work, int64_t batch);
+  void (*train_step)(const float *params, const float *images, const int64_t *labels, float *loss,
+                     float *logits, float *grads, float *work, int64_t batch);
+} crt_model;
+
+/* The executable's main (../shared/contract.md §3: infer, grad, train, eval,
+ * bench, rate): generated executables call it with their model. Returns the
+ * process exit status. */
+int crt_host_main(const crt_model *model, int argc, char **argv);
 
 #ifdef __cplusplus
 }
