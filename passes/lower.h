@@ -31,6 +31,17 @@ LExpr *lower_dim(LowerCtx *c, int64_t d);
 /* Elements of V for the current batch, as an i64 expression. */
 LExpr *lower_numel(LowerCtx *c, const IrValue *v);
 
+/* Scratch memory for the op being emitted (per-partition softmax rows, packed
+ * tiles): FLOATS + FLOATS_PER_BATCH·batch floats, 64-byte aligned, valid
+ * until the op's code ends. The driver places the scratch region after
+ * every live value (lower_set_scratch_base), resets it before each op
+ * (lower_begin_op) and sizes the work buffer with lower_scratch_peak. */
+LExpr *lower_scratch(LowerCtx *c, int64_t floats, int64_t floats_per_batch);
+void lower_set_scratch_base(LowerCtx *c, LVar *base, int64_t offset, int64_t offset_per_batch);
+void lower_begin_op(LowerCtx *c);
+/* The largest scratch any op asked for: {floats, floats_per_batch}. */
+void lower_scratch_peak(const LowerCtx *c, int64_t *floats, int64_t *floats_per_batch);
+
 LModule *lower_module(LowerCtx *c);
 LFunc *lower_func(LowerCtx *c);
 const Target *lower_target(LowerCtx *c);
