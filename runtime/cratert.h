@@ -571,6 +571,84 @@ typedef struct crt_model {
                      float *logits, float *grads, float *work, int64_t batch);
 } crt_model;
 
+/* ---- sessions: a compiled model with its buffers, ready to run -------------
+ * Everything the host commands (and a program linking an `--emit lib`
+ * library) need: the description parsed and checked, parameters loaded or
+ * initialised, P_prepare called, scratch sized once per largest batch. */
+
+typedef struct crt_layer_info {
+  int heads, dim_head;
+} crt_layer_info;
+
+/* The description's "train" block (defaults when absent: AdamW, constant lr
+ * 1e-3, 10 epochs, batch 128, no label smoothing, seed 0). */
+typedef struct crt_train_config {
+  crt_optimizer_config optimizer;
+  crt_schedule schedule;         /* base_lr is the learning rate, epochs the run length */
+  int64_t batch;
+  double label_smoothing;        /* what P_train_step was compiled with */
+  uint64_t seed;
+} crt_train_config;
+
+typedef struct crt_model_info {
+  const char *name;
+  int channels, height, width, classes, depth, tokens, dim;
+  const crt_layer_info *layers;  /* (depth) */
+  int64_t batch;                 /* the fixed batch, or 0 when any batch is accepted */
+  crt_param_table params;        /* official keys, shapes and offsets in the flat buffer */
+  size_t derived_floats;
+  int64_t work_forward[2], work_features[2], work_train[2];   /* a + b·batch floats */
+  double flops_forward;          /* per image */
+  size_t embedded_weights;       /* bytes of P_weights, 0 when none */
+  crt_train_config train;
+} crt_model_info;
+
+typedef struct crt_session crt_session;
+
+/* Parses and checks M's description, allocates parameters once, loads
+ * WEIGHTS_PATH (a weights file or a training checkpoint, keys optionally
+ * "module."-prefixed) or, when NULL, the embedded weights, or else
+ * initialises the parameters as PyTorch does (SPEC §1.9) from the
+ * description's seed; then calls P_prepare. NULL with E filled on error. */
+crt_session *crt_session_create(const crt_model *m, const char *weights_path, crt_error *e);
+void crt_session_free(crt_session *s);
+const crt_model_info *crt_session_info(const crt_session *s);
+
+/* The flat parameter buffer (param_floats) and the gradients of the last
+ * gradients/train step (same layout). After writing parameters, call
+ * crt_session_params_changed (it reruns P_prepare). */
+float *crt_session_params(crt_session *s);
+const float *crt_session_grads(const crt_session *s);
+void crt_session_params_changed(crt_session *s);
+/* SPEC §1.9 initialisation from SEED: N(0,1) embeddings, U(±1/√fan_in)
+ * linear weights and biases, U(±√(6/d)) ISTA dictionaries, LayerNorm 1 and 0. */
+void crt_session_init_params(crt_session *s, uint64_t seed);
+
+/* Sizes the scratch for batches up to BATCH now, so later steps of at most
+ * that size never allocate (steps grow it themselves otherwise). */
+int crt_session_reserve(crt_session *s, int64_t batch, crt_error *e);
+
+/* images (batch, C, H, W) -> logits (batch, classes). With a fixed-batch
+ * model any BATCH works: it runs in chunks, the last one padded. */
+int crt_session_forward(crt_session *s, const float *images, float *logits, int64_t batch,
+                        crt_error *e);
+/* images -> features (depth, 2, batch, tokens, dim) as P_features lays them
+ * out; BATCH must be the fixed batch of a fixed-batch model. */
+int crt_session_features(crt_session *s, const float *images, float *features, int64_t batch,
+                         crt_error *e);
+/* Loss (label smoothing as compiled), logits (may be NULL) and the
+ * gradients of every parameter (crt_session_grads). */
+int crt_session_gradients(crt_session *s, const float *images, const int64_t *labels,
+                          int64_t batch, float *loss, float *logits, crt_error *e);
+/* crt_session_gradients, then one optimizer step at rate LR, then P_prepare. */
+int crt_session_train_step(crt_session *s, const float *images, const int64_t *labels,
+                           int64_t batch, double lr, float *loss, float *logits, crt_error *e);
+/* The optimizer train steps use, initialised from the description on
+ * first use. set_optimizer replaces it with fresh state; a resumed run
+ * instead frees it (crt_optimizer_free) and lets crt_checkpoint_load fill it. */
+crt_optimizer *crt_session_optimizer(crt_session *s);
+int crt_session_set_optimizer(crt_session *s, const crt_optimizer_config *config, crt_error *e);
+
 /* The executable's main (../shared/contract.md §3: infer, grad, train, eval,
  * bench, rate): generated executables call it with their model. Returns the
  * process exit status. */

@@ -1,0 +1,35 @@
+/* The session's insides, shared by session*.c only (the host commands use
+ * the public API in cratert.h). */
+#ifndef CRT_SESSION_INTERNAL_H
+#define CRT_SESSION_INTERNAL_H
+
+#include "cratert.h"
+
+/* The parsed description and the storage its pointers refer to. */
+typedef struct crt_desc {
+  crt_model_info info;
+  char *name;
+  crt_layer_info *layers;
+  crt_param_spec *specs;
+  char **keys;
+  size_t *offsets;
+} crt_desc;
+
+/* Parses and checks the JSON description (abi 1, see cratert.h). */
+int crt_desc_parse(crt_desc *d, const char *json, crt_error *e);
+void crt_desc_free(crt_desc *d);
+
+struct crt_session {
+  const crt_model *model;
+  crt_desc desc;
+  float *params, *derived, *grads;   /* 64-byte aligned, allocated once */
+  crt_arena arena;                   /* work (+ padded chunks), sized for `reserved` */
+  int64_t reserved;
+  crt_optimizer opt;
+  bool opt_ready;
+};
+
+/* WEIGHTS_PATH, else the embedded weights, else SPEC §1.9 from the seed. */
+int crt_session_load_initial(crt_session *s, const char *weights_path, crt_error *e);
+
+#endif
