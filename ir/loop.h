@@ -45,6 +45,9 @@ typedef struct LData {
   const void *bytes;
   size_t size;
   size_t align;
+  /* A global symbol spelled exactly NAME, for code outside the module (the
+   * compiled-model ABI's P_desc, P_weights); otherwise private to it. */
+  bool exported;
 } LData;
 
 typedef enum {

@@ -185,8 +185,8 @@ static void print_func(FILE *out, const LFunc *f) {
 void lmodule_print(FILE *out, const LModule *m) {
   fprintf(out, "module %s\n", m->name);
   for (int i = 0; i < m->data.len; i++)
-    fprintf(out, "data @%s: %zu bytes, align %zu\n", m->data.items[i]->name, m->data.items[i]->size,
-            m->data.items[i]->align);
+    fprintf(out, "data @%s: %zu bytes, align %zu%s\n", m->data.items[i]->name, m->data.items[i]->size,
+            m->data.items[i]->align, m->data.items[i]->exported ? " export" : "");
   for (int i = 0; i < m->funcs.len; i++) {
     fputc('\n', out);
     print_func(out, m->funcs.items[i]);

@@ -17,5 +17,7 @@ bool c_write_data(const LModule *m, const char *path, Diag *d);
 size_t c_data_offset(const LModule *m, int index);
 /* The top-level asm statement defining one symbol per blob. */
 void c_print_data_asm(FILE *out, const LModule *m, const char *data_file);
+/* A blob's symbol: its exact name when exported, else a hidden cratec_data_NAME. */
+void c_print_data_symbol(FILE *out, const LData *blob);
 
 #endif

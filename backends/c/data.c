@@ -48,12 +48,23 @@ void c_print_data_asm(FILE *out, const LModule *m, const char *data_file) {
   for (int i = 0; i < m->data.len; i++) {
     const LData *blob = m->data.items[i];
     fprintf(out, "        \".balign %zu\\n\"\n", blob->align);
-    fprintf(out, "        \"cratec_data_%s:\\n\"\n", blob->name);
+    if (blob->exported) fprintf(out, "        \".globl %s\\n\"\n", blob->name);
+    fputs("        \"", out);
+    c_print_data_symbol(out, blob);
+    fputs(":\\n\"\n", out);
     fprintf(out, "        \".incbin \\\"%s\\\", %zu, %zu\\n\"\n", data_file, c_data_offset(m, i), blob->size);
   }
   fputs("        \".popsection\\n\");\n", out);
-  for (int i = 0; i < m->data.len; i++)
-    fprintf(out, "extern float cratec_data_%s[] __attribute__((visibility(\"hidden\")));   /* read-only */\n",
-            m->data.items[i]->name);
+  for (int i = 0; i < m->data.len; i++) {
+    fputs("extern float ", out);
+    c_print_data_symbol(out, m->data.items[i]);
+    fputs(m->data.items[i]->exported ? "[];   /* read-only */\n"
+                                     : "[] __attribute__((visibility(\"hidden\")));   /* read-only */\n",
+          out);
+  }
   fputc('\n', out);
+}
+
+void c_print_data_symbol(FILE *out, const LData *blob) {
+  fprintf(out, blob->exported ? "%s" : "cratec_data_%s", blob->name);
 }

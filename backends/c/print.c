@@ -140,7 +140,7 @@ static void print_expr(CPrinter *p, const LExpr *e) {
   case LE_F32: print_float(p->out, e->f); break;
   case LE_I64: print_i64(p->out, e->i); break;
   case LE_VAR: print_name(p->out, e->var->name); break;
-  case LE_DATA: fprintf(p->out, "cratec_data_%s", e->data->name); break;
+  case LE_DATA: c_print_data_symbol(p->out, e->data); break;
   case LE_LOAD:
   case LE_ADDR:
     if (e->kind == LE_ADDR) fputc('&', p->out);

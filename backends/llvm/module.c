@@ -95,8 +95,9 @@ LLVMValueRef llvm_parallel_for_function(LlvmGen *g) {
   return LLVMAddFunction(g->mod, "crt_parallel_for", LLVMFunctionType(g->void_t, params, 3, 0));
 }
 
-/* Blobs become private constants, aligned, in a read-only section, built
- * from the bytes directly (no per-element constants: CRATE-Large is 310 MB). */
+/* Blobs become constants, aligned, in a read-only section, built from the
+ * bytes directly (no per-element constants: CRATE-Large is 310 MB); private
+ * unless exported, when they keep their exact name for the host program. */
 static void translate_data(LlvmGen *g, const LModule *m) {
   g->data_globals = xcalloc((size_t)(m->data.len ? m->data.len : 1), sizeof *g->data_globals);
   for (int i = 0; i < m->data.len; i++) {
@@ -105,7 +106,7 @@ static void translate_data(LlvmGen *g, const LModule *m) {
     LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), d->name);
     LLVMSetInitializer(gv, init);
     LLVMSetGlobalConstant(gv, 1);
-    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetLinkage(gv, d->exported ? LLVMExternalLinkage : LLVMPrivateLinkage);
     LLVMSetAlignment(gv, (unsigned)d->align);
     LLVMSetSection(gv, ".rodata.cratec");
     g->data_globals[i] = gv;
