@@ -1,32 +1,37 @@
-/* cratec build: one linear pipeline, parse → check → build IR → verify →
- * [passes] → emit. Each step is a function below; the pipeline reads as the
- * list of what the compiler does. */
+/* cratec build: one linear pipeline, parse → check → build IR → passes →
+ * lower to the compiled-model ABI → emit. Each step is a function below;
+ * cmd_build reads as the list of what the compiler does. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "driver.h"
 #include "frontend.h"
 #include "ir.h"
+#include "passes.h"
 
-typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_LIB, EMIT_LLVM, EMIT_ASM, EMIT_C, EMIT_IR, EMIT_DOT } EmitKind;
-
-static const char *const emit_names[] = {"exe", "obj", "lib", "llvm", "asm", "c", "ir", "dot", NULL};
-static const char *const backend_names[] = {"llvm", "c", NULL};
+/* What --emit can ask for: the backends' kinds, then the text forms the
+ * driver prints itself. */
+enum { TEXT_IR = EMIT_C + 1, TEXT_DOT, TEXT_LOOPS };
+static const char *const emit_names[] = {"exe", "obj", "lib", "shared", "llvm", "asm", "c", "ir", "dot", "loops", NULL};
 static const char *const graph_names[] = {"infer", "train", NULL};
 
 typedef struct BuildOptions {
   const char *model_path;
-  const char *out_path;       /* NULL: stdout for text forms */
+  const char *out_path;       /* NULL: stdout for text forms, the model's name otherwise */
   const char *emit;
+  int kind;                   /* EmitKind or TEXT_* */
   long opt_level;
   const char *backend;
   const char *target_cpu;
   const char *weights;
   bool embed_weights;
+  const char *passes;
   const char *dump_after;
+  bool verify_each;
   long batch;                 /* 0: any batch (symbolic B) */
-  const char *graph;          /* which graph the text forms show */
+  const char *graph;          /* which graph the ir/dot forms show */
   bool help;
 } BuildOptions;
 
@@ -45,29 +50,38 @@ static int choose(const char *option, const char *word, const char *const *names
 
 static void usage(FILE *out, const crt_option *opts) {
   fputs("usage: cratec build MODEL.crate [-o OUT] [OPTIONS]\n\n"
-        "Compiles a model. --emit ir and --emit dot print the dataflow IR (docs/ir.md)\n"
-        "to OUT or stdout; options about code generation do not change them.\n\n"
+        "Compiles a model to an executable (default), a static library with its\n"
+        "header MODEL.h, an object, LLVM IR, assembly or C. --emit ir and --emit dot\n"
+        "print the dataflow IR as built (docs/ir.md), --emit loops the loop IR after\n"
+        "lowering; text forms go to OUT or stdout. --dump-after prints to stderr.\n\n"
         "options:\n",
         out);
   crt_print_options(out, opts);
+  fputs("\npasses (--passes, --dump-after):\n", out);
+  pipeline_list(out);
+}
+
+static PipelineOptions pipeline_options(const BuildOptions *o) {
+  return (PipelineOptions){(int)o->opt_level, o->passes, o->dump_after, stderr, o->verify_each};
 }
 
 /* Returns 0 to go on, otherwise the exit status (help printed: 0 via -1). */
 static int parse_options(int argc, char **argv, BuildOptions *o) {
-  *o = (BuildOptions){.emit = "exe", .opt_level = 2, .backend = "llvm", .target_cpu = "native",
-                      .graph = "infer"};
+  *o = (BuildOptions){.emit = "exe", .opt_level = 2, .backend = "llvm", .target_cpu = "native", .graph = "infer"};
   const crt_option opts[] = {
       {"-o", CRT_ARG_STRING, &o->out_path, "OUT", "output file (text forms: default stdout)"},
-      {"--emit", CRT_ARG_STRING, &o->emit, "KIND", "exe (default), obj, lib, llvm, asm, c, ir, dot"},
+      {"--emit", CRT_ARG_STRING, &o->emit, "KIND", "exe (default), obj, lib, shared, llvm, asm, c, ir, dot, loops"},
       {"-O", CRT_ARG_INT, &o->opt_level, "N", "optimization level 0 to 3 (default 2)"},
       {"--backend", CRT_ARG_STRING, &o->backend, "NAME", "llvm (default) or c"},
       {"--target-cpu", CRT_ARG_STRING, &o->target_cpu, "NAME", "LLVM CPU name (default native)"},
-      {"--weights", CRT_ARG_STRING, &o->weights, "FILE", "safetensors weights to bake in"},
+      {"--weights", CRT_ARG_STRING, &o->weights, "FILE", "safetensors weights, checked against the model"},
       {"--embed-weights", CRT_ARG_FLAG, &o->embed_weights, NULL, "embed --weights in the output"},
-      {"--dump-after", CRT_ARG_STRING, &o->dump_after, "PASS", "print the IR after PASS (or all)"},
       {"--batch", CRT_ARG_INT, &o->batch, "N", "fix the batch size (default: any batch, B)"},
+      {"--passes", CRT_ARG_STRING, &o->passes, "A,B", "run these passes instead of the -O level's list"},
+      {"--dump-after", CRT_ARG_STRING, &o->dump_after, "PASS", "print the IR after PASS (or all) to stderr"},
+      {"--verify-each", CRT_ARG_FLAG, &o->verify_each, NULL, "verify the IR after every pass"},
       {"--graph", CRT_ARG_STRING, &o->graph, "WHICH", "for ir/dot: infer (default) or train"},
-      {"--help", CRT_ARG_FLAG, &o->help, NULL, "show this help"},
+      {"--help", CRT_ARG_FLAG, &o->help, NULL, "show this help and the passes"},
       {NULL, 0, NULL, NULL, NULL},
   };
   const char *positional[1];
@@ -82,9 +96,11 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
     return 2;
   }
   o->model_path = positional[0];
-  if (choose("--emit kind", o->emit, emit_names) < 0 || choose("--backend", o->backend, backend_names) < 0 ||
-      choose("--graph", o->graph, graph_names) < 0)
+  o->kind = choose("--emit kind", o->emit, emit_names);
+  if (o->kind < 0 || !backend_find(o->backend) || choose("--graph", o->graph, graph_names) < 0) {
+    if (o->kind >= 0 && !backend_find(o->backend)) choose("--backend", o->backend, backend_names());
     return 2;
+  }
   if (o->opt_level < 0 || o->opt_level > 3) {
     fprintf(stderr, "cratec build: error: -O%ld: the levels are -O0 to -O3\n", o->opt_level);
     return 2;
@@ -97,7 +113,10 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
     fputs("cratec build: error: --embed-weights needs --weights FILE\n", stderr);
     return 2;
   }
-  return 0;
+  Diag d;
+  diag_init(&d, stderr);
+  PipelineOptions po = pipeline_options(o);
+  return pipeline_check_options(&po, &d) ? 0 : 2;
 }
 
 /* The checked model, or NULL after its diagnostics. */
@@ -116,51 +135,183 @@ static Model *load_model(const char *path) {
   return m;
 }
 
-static Graph *build_graph(const Model *m, const BuildOptions *o) {
+static FILE *open_output(const char *path) {
+  FILE *out = path ? fopen(path, "w") : stdout;
+  if (!out) fprintf(stderr, "cratec build: error: cannot write '%s': %s\n", path, strerror(errno));
+  return out;
+}
+
+static int close_output(FILE *out, const char *path) {
+  bool ok = !ferror(out);
+  if (path) ok &= fclose(out) == 0;
+  if (ok) return 0;
+  fprintf(stderr, "cratec build: error: writing '%s' failed\n", path ? path : "<stdout>");
+  return 1;
+}
+
+/* --emit ir / dot: the graph as built, before any pass. */
+static int emit_graph(const Model *m, const BuildOptions *o) {
   Diag d;
   diag_init(&d, stderr);
   Graph *g = strcmp(o->graph, "train") == 0 ? ir_build_training(m, m->train.label_smoothing, &d)
                                             : ir_build_inference(m, &d);
   if (g && o->batch) ir_set_batch(g, o->batch);
-  if (g && !ir_verify(g, &d)) {
+  if (!g || !ir_verify(g, &d)) {
     ir_graph_free(g);
+    return 1;
+  }
+  FILE *out = open_output(o->out_path);
+  int status = 1;
+  if (out) {
+    (o->kind == TEXT_IR ? ir_print : ir_print_dot)(out, g);
+    status = close_output(out, o->out_path);
+  }
+  ir_graph_free(g);
+  return status;
+}
+
+/* The weights file's bytes, checked against the model (every key, shape
+ * and dtype), or NULL after an error. */
+static crt_st_file *load_weights(const Model *m, const char *path) {
+  crt_error e;
+  crt_st_file *f = crt_st_open(path, &e);
+  if (!f) {
+    fprintf(stderr, "cratec build: error: %s\n", e.msg);
     return NULL;
   }
-  return g;
-}
-
-/* The pass pipeline (passes/) plugs in here; --dump-after names its passes. */
-static bool run_passes(const BuildOptions *o) {
-  if (!o->dump_after) return true;
-  fprintf(stderr, "cratec build: error: --dump-after %s needs the pass pipeline, which this build "
-                  "does not have yet\n", o->dump_after);
-  return false;
-}
-
-static int write_text(const BuildOptions *o, const Graph *g, void (*print)(FILE *, const Graph *)) {
-  FILE *out = o->out_path ? fopen(o->out_path, "w") : stdout;
-  if (!out) {
-    fprintf(stderr, "cratec build: error: cannot write '%s': %s\n", o->out_path, strerror(errno));
-    return 1;
+  ParamInfo *info;
+  int n = model_params(m, &info);
+  crt_param_spec *specs = xcalloc((size_t)n + 1, sizeof *specs);
+  float **dst = xcalloc((size_t)n + 1, sizeof *dst);
+  for (int i = 0; i < n; i++) {
+    specs[i].key = info[i].key;
+    specs[i].rank = info[i].rank;
+    memcpy(specs[i].shape, info[i].shape, sizeof info[i].shape);
+    dst[i] = xmalloc((size_t)info[i].numel * sizeof **dst);
   }
-  print(out, g);
-  bool ok = !ferror(out);
-  if (o->out_path) ok &= fclose(out) == 0;
+  bool ok = crt_st_load_f32(f, specs, n, dst, &e) == 0;
+  if (!ok) fprintf(stderr, "cratec build: error: %s\n", e.msg);
+  for (int i = 0; i < n; i++) free(dst[i]);
+  free(dst);
+  free(specs);
+  model_params_free(info, n);
+  if (ok) return f;
+  crt_st_close(f);
+  return NULL;
+}
+
+static void set_target(Target *t, const char *cpu) {
+  if (strcmp(cpu, "native") == 0)
+    target_detect_host(t);
+  else
+    target_for_cpu(t, cpu, NULL, 0);
+}
+
+/* The bytes of the weights to embed: the module borrows them until it is
+ * emitted. */
+static bool read_file(const char *path, const void **bytes, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  if (!f || fseek(f, 0, SEEK_END) != 0) {
+    if (f) fclose(f);
+    fprintf(stderr, "cratec build: error: cannot read '%s': %s\n", path, strerror(errno));
+    return false;
+  }
+  long n = ftell(f);
+  rewind(f);
+  void *buf = xmalloc(n > 0 ? (size_t)n : 1);
+  bool ok = n >= 0 && fread(buf, 1, (size_t)n, f) == (size_t)n;
+  fclose(f);
   if (!ok) {
-    fprintf(stderr, "cratec build: error: writing '%s' failed\n", o->out_path ? o->out_path : "<stdout>");
-    return 1;
+    free(buf);
+    fprintf(stderr, "cratec build: error: cannot read '%s'\n", path);
+    return false;
   }
-  return 0;
+  *bytes = buf;
+  *size = (size_t)n;
+  return true;
 }
 
-static int emit(const BuildOptions *o, const Graph *g) {
-  EmitKind kind = (EmitKind)choose("--emit kind", o->emit, emit_names);
-  if (kind == EMIT_IR) return write_text(o, g, ir_print);
-  if (kind == EMIT_DOT) return write_text(o, g, ir_print_dot);
-  bool c_backend = kind == EMIT_C || (strcmp(o->backend, "c") == 0 && kind != EMIT_LLVM && kind != EMIT_ASM);
-  fprintf(stderr, "cratec build: error: --emit %s needs the %s backend, which this build does not have yet\n",
-          o->emit, c_backend ? "C" : "LLVM");
-  return 2;
+static const char *default_output(const Model *m, int kind, char **owned) {
+  static const char *const suffix[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_LIB] = ".a", [EMIT_SHARED] = ".so",
+                                       [EMIT_LLVM] = ".ll", [EMIT_ASM] = ".s", [EMIT_C] = ".c"};
+  *owned = xasprintf("%s%s%s", kind == EMIT_LIB || kind == EMIT_SHARED ? "lib" : "", m->name, suffix[kind]);
+  return *owned;
+}
+
+/* MODEL.h beside OUTPUT, and the C source of its functions in a temporary
+ * file that becomes part of the library. */
+static bool write_library_files(const Model *m, const char *prefix, const char *output, bool embedded,
+                                char **api_source) {
+  const char *slash = strrchr(output, '/');
+  char *header = xasprintf("%.*s%s.h", slash ? (int)(slash - output + 1) : 0, output, prefix);
+  FILE *h = open_output(header);
+  bool ok = h != NULL;
+  if (ok) {
+    lower_write_header(h, m, prefix);
+    ok = close_output(h, header) == 0;
+  }
+  *api_source = xasprintf("%s.api.c", output);
+  FILE *c = ok ? open_output(*api_source) : NULL;
+  if (c) {
+    lower_write_api_source(c, prefix, embedded);
+    ok = close_output(c, *api_source) == 0;
+  }
+  free(header);
+  return ok && c;
+}
+
+static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, const Target *t) {
+  if (o->kind == TEXT_LOOPS) {
+    FILE *out = open_output(o->out_path);
+    if (!out) return 1;
+    lmodule_print(out, l->module);
+    return close_output(out, o->out_path);
+  }
+  char *owned = NULL, *api_source = NULL;
+  const char *output = o->out_path ? o->out_path : default_output(m, o->kind, &owned);
+  const char *extra[2] = {NULL, NULL};
+  int status = 0;
+  if (o->kind == EMIT_EXE) {
+#ifdef CRATEC_RUNTIME_MAIN
+    extra[0] = CRATEC_RUNTIME_MAIN;
+#else
+    fputs("cratec build: error: --emit exe needs libcratert_main.a, which this build does not have\n", stderr);
+    status = 2;
+#endif
+  }
+  if (!status && o->kind == EMIT_LIB) {
+    status = write_library_files(m, l->module->name, output, o->embed_weights, &api_source) ? 0 : 1;
+    extra[0] = api_source;
+  }
+  if (!status) {
+    BackendOptions bo = {(EmitKind)o->kind, output, (int)o->opt_level, t, extra};
+    Diag d;
+    diag_init(&d, stderr);
+    status = backend_find(o->backend)->emit(l->module, &bo, &d) ? 0 : 1;
+  }
+  if (api_source) remove(api_source);
+  free(api_source);
+  free(owned);
+  return status;
+}
+
+static int compile(const Model *m, const BuildOptions *o) {
+  crt_st_file *weights = o->weights ? load_weights(m, o->weights) : NULL;
+  if (o->weights && !weights) return 1;
+  crt_st_close(weights);
+  LowerOptions lo = {.prefix = o->kind == EMIT_LIB ? m->name : "crate_model", .batch = o->batch,
+                     .pipeline = pipeline_options(o)};
+  if (o->embed_weights && !read_file(o->weights, &lo.weights, &lo.weights_size)) return 1;
+  Target t;
+  set_target(&t, o->target_cpu);
+  lo.target = &t;
+  Diag d;
+  diag_init(&d, stderr);
+  Lowered *l = lower_model(m, &lo, &d);
+  int status = l ? emit_module(m, o, l, &t) : 1;
+  lowered_free(l);
+  free((void *)lo.weights);
+  return status;
 }
 
 int cmd_build(int argc, char **argv) {
@@ -169,10 +320,7 @@ int cmd_build(int argc, char **argv) {
   if (status) return status < 0 ? 0 : status;
   Model *m = load_model(o.model_path);
   if (!m) return 1;
-  Graph *g = build_graph(m, &o);
+  status = o.kind == TEXT_IR || o.kind == TEXT_DOT ? emit_graph(m, &o) : compile(m, &o);
   model_free(m);
-  if (!g) return 1;
-  status = run_passes(&o) ? emit(&o, g) : 2;
-  ir_graph_free(g);
   return status;
 }

@@ -9,15 +9,22 @@
  * the NAME part.
  *
  *   pipeline.c     the pass list, -O levels, --passes, --dump-after
+ *   plan_memory.c  liveness-based placement of activations in the work arena
  *   autodiff.c     training graph -> training graph + backward ops
  *   lower*.c       graph -> loop IR entries of the compiled-model ABI
- *                  (runtime/cratert.h, "compiled models")
+ *                  (runtime/cratert.h, "compiled models"): lower.c the
+ *                  module, lower_entry.c one entry, lower_graphs.c the
+ *                  graph variants, lower_desc.c the JSON description,
+ *                  lower_header.c the library header
  *   kernel_*.c     one loop-IR kernel emitter per op kind (lower.h)
  */
 #ifndef CRATEC_PASSES_H
 #define CRATEC_PASSES_H
 
+#include <stdio.h>
+
 #include "ir.h"
+#include "loop.h"
 #include "target.h"
 
 typedef bool (*PassFn)(Graph *g, const Target *t, Diag *d);
@@ -28,5 +35,119 @@ typedef bool (*PassFn)(Graph *g, const Target *t, Diag *d);
  * one graph output per parameter, named by its state_dict key, in the
  * order of g->params (SPEC §5). */
 bool pass_autodiff(Graph *g, const Target *t, Diag *d);
+
+/* ---- fusion (fuse_mssa.c, fold_ista.c; kernels in kernel_mssa.c, kernel_ista.c) ----
+ * fuse_mssa: add(x, mssa(y, ...)) -> mssa_add(x, y, ...), the residual in the
+ * output projection's epilogue (when the add is the mssa result's only use).
+ * fold_ista (inference graphs): ista(y, D) -> ista_apply(y, ista_matrix(D)),
+ * M = I + η(D − DᵀD) from parameters only (hoistable), then one GEMM with
+ * the threshold and ReLU in its epilogue. */
+bool pass_fuse_mssa(Graph *g, const Target *t, Diag *d);
+bool pass_fold_ista(Graph *g, const Target *t, Diag *d);
+
+/* ---- the pipeline (pipeline.c) -------------------------------------------------
+ * -O0 runs only what code generation needs (autodiff on training graphs,
+ * then lower_composites so every op has a plain kernel); -O1 and up add the
+ * optimizing passes of their level, in the table's order. */
+bool pass_lower_composites(Graph *g, const Target *t, Diag *d);
+
+typedef struct PipelineOptions {
+  int opt_level;            /* 0..3 */
+  const char *passes;       /* "a,b,c": run these (and the required passes) instead of the -O list */
+  const char *dump_after;   /* a pass name or "all": print the IR after it; NULL: no dumps */
+  FILE *dump;               /* where dumps go; NULL: stderr */
+  bool verify_each;         /* ir_verify after every pass (always on without NDEBUG) */
+} PipelineOptions;
+
+/* Reports unknown names in O (with a did-you-mean hint); true when none. */
+bool pipeline_check_options(const PipelineOptions *o, Diag *d);
+/* Runs the selected passes on G. LABEL names the graph in dumps and errors
+ * ("forward", "train"). A dump is "# ---- IR after PASS (LABEL)" followed by
+ * the text form, or the header alone ending in "(unchanged)" when the pass
+ * left the text as it was. */
+bool pipeline_run(Graph *g, const char *label, const Target *t, const PipelineOptions *o, Diag *d);
+/* The pass names, NULL-terminated; pipeline_list prints the table (name,
+ * level, graphs, summary), one pass a line. */
+const char *const *pipeline_pass_names(void);
+/* Whether this build can differentiate (pass_autodiff is linked in). */
+bool pipeline_can_train(void);
+void pipeline_list(FILE *out);
+
+/* ---- memory planning (plan_memory.c) ---------------------------------------------
+ * Places the values of one entry in its work arena: [0, fixed) holds values
+ * of constant size, [fixed, fixed + per_batch·batch) the ones that grow with
+ * the batch. A value lives from the op that defines it to its last use (in
+ * program order; a graph output to the end); two values whose lives overlap
+ * never share memory. Values are placed largest first, each at the lowest
+ * offset clear of the overlapping ones already placed. Offsets are multiples
+ * of 16 floats (64 bytes). */
+typedef struct MemPlan {
+  int nvalues;              /* the arrays below are indexed by IrValue.id */
+  bool *planned;            /* the value lives in the arena */
+  int64_t *offset;          /* planned: floats from its region's start, per batch item in the batch region */
+  bool *per_batch;          /* planned: in the batch region */
+  int64_t *first, *last;    /* planned: its life, as op indices */
+  int64_t fixed, batch;     /* region sizes: fixed floats, and floats per batch item */
+} MemPlan;
+
+/* Plans every op result of G except those EXTERNAL marks (indexed by value
+ * id, may be NULL: values bound elsewhere, such as the ABI's outputs) and
+ * those of ops SKIP marks (indexed by op index, may be NULL: ops another
+ * entry runs). Inputs and parameters are never planned. */
+MemPlan *plan_memory(const Graph *g, const bool *external, const bool *skip);
+void plan_free(MemPlan *p);
+/* Floats the arena needs for BATCH items. */
+int64_t plan_floats(const MemPlan *p, int64_t batch);
+/* Floats of the planned values without reuse, for BATCH items. */
+int64_t plan_naive_floats(const Graph *g, const MemPlan *p, int64_t batch);
+/* Floats a value of type T takes for one batch item (or in all, without B). */
+int64_t plan_value_floats(const IrType *t);
+
+/* ---- lowering to the compiled-model ABI (lower*.c) ---------------------------------
+ * One module defining P_desc, P_prepare, P_forward, P_features and
+ * P_train_step (runtime/cratert.h, "compiled models"), and P_weights when
+ * weights are embedded. Each entry's graph goes through the pipeline, then
+ * its values are bound (ABI buffers, the derived buffer for values computed
+ * from parameters alone, the planned work arena) and every op's kernel
+ * emitter appends its code. */
+typedef struct LowerOptions {
+  const char *prefix;          /* symbol prefix P: "crate_model", or the model's name for libraries */
+  int64_t batch;               /* fixed batch size; 0: any */
+  const void *weights;         /* safetensors bytes to embed as P_weights (borrowed), or NULL */
+  size_t weights_size;
+  const Target *target;
+  PipelineOptions pipeline;
+} LowerOptions;
+
+typedef struct Lowered {
+  LModule *module;
+  char *desc;                  /* P_desc's JSON; the module's blob points into it */
+  int64_t param_floats, derived_floats;
+  int64_t work[3][2];          /* work_floats {a, b} of forward, features, train */
+} Lowered;
+
+/* NULL after reporting to D (an op no kernel emitter handles, a failing
+ * pass). */
+Lowered *lower_model(const Model *m, const LowerOptions *o, Diag *d);
+void lowered_free(Lowered *l);
+
+/* The graph P_features computes: the inference graph whose outputs are, per
+ * layer l, "l<l>.q" = LN(Z^l)·Wqkvᵀ (the mssa op's normalized input times
+ * its weight) and "l<l>.z" = Z^{l+1} (the ista result), and no logits. */
+Graph *lower_features_graph(const Model *m, Diag *d);
+
+/* Activation memory after the -O level's pipeline: the planned arenas of
+ * P_forward and P_train_step for BATCH items, in floats (train is -1 when
+ * this build cannot differentiate). False after reporting to D. */
+bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int64_t batch, int64_t *infer,
+                             int64_t *train, Diag *d);
+
+/* The C header of a `--emit lib` library (lower_header.c): the P_ entry
+ * declarations, the model's sizes as P_-prefixed macros, and convenience
+ * functions over the runtime's session API, declared without cratert.h. */
+void lower_write_header(FILE *out, const Model *m, const char *prefix);
+/* The C source of those functions (compiled with cratert.h into the
+ * library); EMBEDDED_WEIGHTS: the module defines P_weights. */
+void lower_write_api_source(FILE *out, const char *prefix, bool embedded_weights);
 
 #endif

@@ -1,0 +1,91 @@
+/* The description JSON of a compiled model: exactly the fields of the ABI
+ * comment in runtime/cratert.h ("compiled models"). */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+#include "lower_model.h"
+
+static cJSON *pair(int64_t a, int64_t b) {
+  cJSON *p = cJSON_CreateArray();
+  cJSON_AddItemToArray(p, cJSON_CreateNumber((double)a));
+  cJSON_AddItemToArray(p, cJSON_CreateNumber((double)b));
+  return p;
+}
+
+static cJSON *layers(const Model *m) {
+  cJSON *a = cJSON_CreateArray();
+  for (int l = 0; l < m->depth; l++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "heads", m->layers[l].heads);
+    cJSON_AddNumberToObject(o, "dim_head", m->layers[l].dim_head);
+    cJSON_AddItemToArray(a, o);
+  }
+  return a;
+}
+
+static cJSON *params(const ParamLayout *pl) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; i < pl->count; i++) {
+    cJSON *o = cJSON_CreateObject(), *shape = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "key", pl->info[i].key);
+    for (int r = 0; r < pl->info[i].rank; r++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)pl->info[i].shape[r]));
+    cJSON_AddItemToObject(o, "shape", shape);
+    cJSON_AddNumberToObject(o, "offset", (double)pl->offset[i]);
+    cJSON_AddItemToArray(a, o);
+  }
+  return a;
+}
+
+static cJSON *train(const TrainSpec *t) {
+  static const char *const optimizers[] = {[OPT_SGD] = "sgd", [OPT_ADAMW] = "adamw", [OPT_LION] = "lion"};
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "optimizer", optimizers[t->optimizer]);
+  cJSON_AddNumberToObject(o, "lr", t->lr);
+  cJSON_AddNumberToObject(o, "weight_decay", t->weight_decay);
+  cJSON_AddNumberToObject(o, "momentum", t->momentum);
+  cJSON_AddBoolToObject(o, "nesterov", t->nesterov);
+  cJSON_AddNumberToObject(o, "beta1", t->beta1);
+  cJSON_AddNumberToObject(o, "beta2", t->beta2);
+  cJSON_AddNumberToObject(o, "eps", t->eps);
+  cJSON_AddStringToObject(o, "schedule", t->schedule == SCHED_COSINE ? "cosine" : "constant");
+  cJSON_AddNumberToObject(o, "warmup_epochs", t->warmup_epochs);
+  cJSON_AddNumberToObject(o, "warmup_steps", (double)t->warmup_steps);
+  cJSON_AddNumberToObject(o, "min_lr", t->min_lr);
+  cJSON_AddNumberToObject(o, "epochs", t->epochs);
+  cJSON_AddNumberToObject(o, "batch", t->batch);
+  cJSON_AddNumberToObject(o, "label_smoothing", t->label_smoothing);
+  cJSON_AddNumberToObject(o, "seed", (double)t->seed);
+  return o;
+}
+
+char *lower_description(const Model *m, const ParamLayout *pl, const LowerOptions *o, const Lowered *l) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddNumberToObject(j, "abi", 1);
+  cJSON_AddStringToObject(j, "name", m->name);
+  cJSON_AddNumberToObject(j, "channels", m->channels);
+  cJSON_AddNumberToObject(j, "height", m->height);
+  cJSON_AddNumberToObject(j, "width", m->width);
+  cJSON_AddNumberToObject(j, "classes", m->classes);
+  cJSON_AddNumberToObject(j, "depth", m->depth);
+  cJSON_AddNumberToObject(j, "tokens", model_tokens(m));
+  cJSON_AddNumberToObject(j, "dim", m->dim);
+  cJSON_AddItemToObject(j, "layers", layers(m));
+  if (o->batch)
+    cJSON_AddNumberToObject(j, "batch", (double)o->batch);
+  else
+    cJSON_AddNullToObject(j, "batch");
+  cJSON_AddItemToObject(j, "params", params(pl));
+  cJSON_AddNumberToObject(j, "param_floats", (double)l->param_floats);
+  cJSON_AddNumberToObject(j, "derived_floats", (double)l->derived_floats);
+  cJSON *work = cJSON_AddObjectToObject(j, "work_floats");
+  static const char *const entries[] = {"forward", "features", "train"};
+  for (int k = 0; k < 3; k++) cJSON_AddItemToObject(work, entries[k], pair(l->work[k][0], l->work[k][1]));
+  cJSON *flops = cJSON_AddObjectToObject(j, "flops");
+  cJSON_AddNumberToObject(flops, "forward", (double)model_flops(m));
+  cJSON_AddItemToObject(j, "train", train(&m->train));
+  cJSON_AddNumberToObject(j, "embedded_weights", o->weights ? (double)o->weights_size : 0);
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  /* cJSON allocates with malloc: the caller frees with free(). */
+  return text;
+}

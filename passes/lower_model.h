@@ -1,0 +1,35 @@
+/* lower_model.h — what the files of the lowering driver share (lower.c,
+ * lower_entry.c, lower_desc.c); not an interface of the layer. */
+#ifndef CRATEC_LOWER_MODEL_H
+#define CRATEC_LOWER_MODEL_H
+
+#include "lower.h"
+#include "passes.h"
+
+/* Where each parameter lives in the params (and grads) buffer: state_dict
+ * order, each tensor 64-byte aligned. */
+typedef struct ParamLayout {
+  ParamInfo *info;
+  int count;
+  int64_t *offset;
+  int64_t floats;
+} ParamLayout;
+
+void param_layout_init(ParamLayout *pl, const Model *m);
+void param_layout_free(ParamLayout *pl);
+/* The index of KEY, or -1. */
+int param_layout_find(const ParamLayout *pl, const char *key);
+
+/* Emits G's ops, except those SKIP marks (by op index; may be NULL), into
+ * C's function in program order. Results not bound yet are planned into an
+ * arena at WORK + BASE floats, followed by the ops' scratch; WORK_FLOATS gets
+ * the floats {a, b} (BASE included) that WORK must hold for a batch of
+ * a + b·batch. False (reported to D) when an op has no emitter or its
+ * emitter fails. */
+bool lower_ops(LowerCtx *c, const Graph *g, const bool *skip, LVar *work, int64_t base, int64_t work_floats[2],
+               Diag *d);
+
+/* The description JSON of the ABI comment (lower_desc.c); caller frees. */
+char *lower_description(const Model *m, const ParamLayout *pl, const LowerOptions *o, const Lowered *l);
+
+#endif
