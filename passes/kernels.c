@@ -1,8 +1,28 @@
 /* The table of kernel emitters, by op kind (lower.h). */
-#include "lower.h"
+#include "kernel_util.h"
 
 KernelFn kernel_for(IrOpKind kind) {
   switch (kind) {
+  case IR_OP_PATCHIFY: return kernel_patchify;
+  case IR_OP_LAYERNORM: return kernel_layernorm;
+  case IR_OP_LINEAR: return kernel_linear;
+  case IR_OP_CLS_CONCAT: return kernel_cls_concat;
+  case IR_OP_POS_ADD: return kernel_pos_add;
+  case IR_OP_MSSA: return kernel_mssa;
+  case IR_OP_ISTA: return kernel_ista;
+  case IR_OP_ADD:
+  case IR_OP_SUB:
+  case IR_OP_SCALE:
+  case IR_OP_SHRINK: return kernel_elementwise;
+  case IR_OP_POOL: return kernel_pool;
+  case IR_OP_CROSS_ENTROPY: return kernel_cross_entropy;
+  case IR_OP_MATMUL: return kernel_matmul;
+  case IR_OP_SOFTMAX: return kernel_softmax;
+  case IR_OP_SPLIT_HEADS:
+  case IR_OP_MERGE_HEADS: return kernel_heads;
+  case IR_OP_MSSA_ADD: return kernel_mssa_add;
+  case IR_OP_ISTA_MATRIX: return kernel_ista_matrix;
+  case IR_OP_ISTA_APPLY: return kernel_ista_apply;
   default: return NULL;
   }
 }

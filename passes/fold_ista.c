@@ -1,0 +1,44 @@
+/* pass_fold_ista (inference): ista(y, D) -> ista_apply(y, ista_matrix(D)),
+ * one GEMM per token with M = I + η(D − DᵀD) instead of three (SPEC §1.5:
+ * the same function up to float rounding). ista_matrix reads parameters
+ * only, so the pipeline hoists it out of the per-batch code. A dictionary
+ * that other ops read too (a training graph's backward) is left alone. */
+#include <stdlib.h>
+
+#include "passes.h"
+
+static bool fold(Graph *g, IrOp *ista, Diag *d) {
+  IrValue *y = ista->operands.items[0], *dict = ista->operands.items[1], *old = ista->results.items[0];
+  double step = ir_attr_float(ista, "step"), lambda = ir_attr_float(ista, "lambda");
+  g->insert_at = ir_op_index(g, ista);
+  IrOp *matrix = ir_op_new(IR_OP_ISTA_MATRIX, &dict, 1);
+  ir_set_float(matrix, "step", step);
+  char *mname = xasprintf("%s.matrix", old->name);
+  IrValue *m = ir_emit(g, matrix, (const char *const *)&mname, d);
+  free(mname);
+  IrValue *v = NULL;
+  if (m) {
+    IrOp *apply = ir_op_new(IR_OP_ISTA_APPLY, (IrValue *[]){y, m}, 2);
+    ir_set_float(apply, "threshold", step * lambda);
+    const char *name = "folded";
+    v = ir_emit(g, apply, &name, d);
+  }
+  g->insert_at = -1;
+  if (!v) return false;
+  ir_replace_uses(g, old, v);
+  free(v->name);
+  v->name = old->name;
+  old->name = NULL;
+  ir_remove_op(g, ista);
+  return true;
+}
+
+bool pass_fold_ista(Graph *g, const Target *t, Diag *d) {
+  (void)t;
+  for (int i = 0; i < g->ops.len; i++) {
+    IrOp *op = g->ops.items[i];
+    if (op->kind != IR_OP_ISTA || ir_use_count(g, op->operands.items[1]) != 1) continue;
+    if (!fold(g, op, d)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,53 @@
+/* Elementwise kernels: add, sub, scale, shrink (flat, in parallel chunks),
+ * and the embedding's pos_add and cls_concat (per sample). */
+#include "kernel_util.h"
+
+bool kernel_elementwise(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  LVar *out = k_ptr(c, op->results.items[0]), *a = k_ptr(c, op->operands.items[0]);
+  LVar *b = op->operands.len > 1 ? k_ptr(c, op->operands.items[1]) : NULL;
+  LVar *i;
+  LStmt *loop = k_flat(c, lower_numel(c, op->results.items[0]), &i);
+  LExpr *x = kld(a, kv(i)), *v = NULL;
+  switch (op->kind) {
+  case IR_OP_ADD: v = kadd(x, kld(b, kv(i))); break;
+  case IR_OP_SUB: v = ksub(x, kld(b, kv(i))); break;
+  case IR_OP_SCALE: v = kmul(lf32(ir_attr_float(op, "alpha")), x); break;
+  default: v = lbin(LB_MAX, ksub(x, lf32(ir_attr_float(op, "threshold"))), lf32(0)); break;
+  }
+  lappend(loop, lstore(kv(out), kv(i), v));
+  return true;
+}
+
+/* out[b, t, :] = x[b, t, :] + table[t, :], one sample per item. */
+bool kernel_pos_add(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *x = op->operands.items[0];
+  int64_t per = ir_type_numel(&x->type, 1);
+  LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x), *table = k_ptr(c, op->operands.items[1]);
+  KItems it = k_items(c, lower_dim(c, x->type.dims[0]), 0);
+  LVar *i = lower_local(c, "i", LT_I64);
+  LStmt *loop = lfor(i, ki(0), ki(per), LF_VECTOR);
+  LExpr *at = kix(kv(it.item), per, kv(i));
+  lappend(loop, lstore(kv(out), at, kadd(kld(in, kix(kv(it.item), per, kv(i))), kld(table, kv(i)))));
+  lappend(it.body, loop);
+  return true;
+}
+
+/* out[b, 0, :] = cls; out[b, 1 + t, :] = x[b, t, :] */
+bool kernel_cls_concat(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *x = op->operands.items[0];
+  int64_t n = x->type.dims[1], dim = x->type.dims[2], per = n * dim, per_out = per + dim;
+  LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x), *cls = k_ptr(c, op->operands.items[1]);
+  KItems it = k_items(c, lower_dim(c, x->type.dims[0]), 0);
+  LVar *j = lower_local(c, "j", LT_I64), *i = lower_local(c, "i", LT_I64);
+  LStmt *head = lfor(j, ki(0), ki(dim), LF_VECTOR);
+  lappend(head, lstore(kv(out), kix(kv(it.item), per_out, kv(j)), kld(cls, kv(j))));
+  LStmt *rest = lfor(i, ki(0), ki(per), LF_VECTOR);
+  lappend(rest, lstore(kv(out), kadd(kix(kv(it.item), per_out, ki(dim)), kv(i)),
+                       kld(in, kix(kv(it.item), per, kv(i)))));
+  lappend(it.body, head);
+  lappend(it.body, rest);
+  return true;
+}

@@ -1,0 +1,56 @@
+/* GEMM kernels: linear (x·Wᵀ + b) and the -O0 primitive matmul. */
+#include "kernel_util.h"
+
+void k_linear_rows(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
+                   const KEpilogue *e) {
+  KRows r = k_row_blocks(c, rows, K_ROW_BLOCK, 0);
+  KGemm g = {.m = kv(r.nr), .n = n, .k = k, .a = laddr(kv(x), kmul(kv(r.r0), ki(k))), .lda = k,
+             .b = kv(wt), .ldb = n, .c = laddr(kv(out), kmul(kv(r.r0), ki(n))), .ldc = n};
+  lappend(r.it.body, k_gemm(&g));
+  k_epilogue(c, r.it.body, e, out, r.r0, r.nr, n);
+}
+
+LVar *k_transposed(LowerCtx *c, const IrValue *w) {
+  int64_t rows = w->type.dims[0], cols = w->type.dims[1];
+  LVar *wt = k_let(c, "wt", LT_PTR_F32, lower_scratch(c, rows * cols, 0));
+  k_transpose(c, wt, k_ptr(c, w), rows, cols);
+  return wt;
+}
+
+/* Row blocks of x times the weight transposed once into scratch (so no
+ * block packs it again), the bias added while the block is in cache. */
+bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *x = op->operands.items[0], *w = op->operands.items[1];
+  LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x);
+  KEpilogue e = {.alpha = 1, .bias = op->operands.len == 3 ? k_ptr(c, op->operands.items[2]) : NULL};
+  LVar *wt = k_transposed(c, w);
+  k_linear_rows(c, out, in, wt, k_rows(c, x), w->type.dims[1], w->type.dims[0], &e);
+  return true;
+}
+
+/* Every leading index is one product of crt_sgemm_batch; a rank-2 right
+ * operand is shared (stride 0). alpha scales the result afterwards. */
+bool kernel_matmul(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *a = op->operands.items[0], *b = op->operands.items[1], *y = op->results.items[0];
+  bool ta = ir_attr_int_or(op, "transpose_a", 0), tb = ir_attr_int_or(op, "transpose_b", 0);
+  double alpha = ir_attr_float_or(op, "alpha", 1);
+  int ra = a->type.rank, rb = b->type.rank;
+  int64_t M = y->type.dims[ra - 2], N = y->type.dims[ra - 1], K = a->type.dims[ra - 1 - ta];
+  int64_t lda = a->type.dims[ra - 1], ldb = b->type.dims[rb - 1];
+  LExpr *count = ki(1);
+  for (int i = 0; i < ra - 2; i++) count = kmul(count, lower_dim(c, a->type.dims[i]));
+  LVar *out = k_ptr(c, y), *pa = k_ptr(c, a), *pb = k_ptr(c, b);
+  LStmt *s = lcall("crt_sgemm_batch");
+  LExpr *args[] = {ki(ta), ki(tb), ki(M), ki(N), ki(K), kv(pa), ki(lda), ki(M * K), kv(pb), ki(ldb),
+                   ki(rb == 2 ? 0 : K * N), lf32(0), kv(out), ki(N), ki(M * N), count};
+  for (size_t i = 0; i < sizeof args / sizeof *args; i++) lcall_arg(s, args[i]);
+  lower_emit(c, s);
+  if (alpha != 1) {
+    LVar *i;
+    LStmt *loop = k_flat(c, lower_numel(c, y), &i);
+    lappend(loop, lstore(kv(out), kv(i), kmul(lf32(alpha), kld(out, kv(i)))));
+  }
+  return true;
+}

@@ -1,0 +1,123 @@
+/* kernel_util.h — what the kernel emitters (kernel_*.c) share: short
+ * expression builders, operand pointers held in locals, the two parallel
+ * loop shapes (flat chunks; static partitions of work items, each with its
+ * own scratch), runtime GEMM calls and the GEMM epilogue. Private to
+ * passes/.
+ *
+ * Thread-count independence: every parallel loop here gives each output
+ * element to exactly one item, and an item's code does not depend on which
+ * partition or thread runs it, so results are bitwise the same for any
+ * number of threads. */
+#ifndef CRATEC_KERNEL_UTIL_H
+#define CRATEC_KERNEL_UTIL_H
+
+#include "lower.h"
+
+/* Expression shorthands (each builds a fresh tree). */
+static inline LExpr *kv(LVar *v) { return lvar(v); }
+static inline LExpr *ki(int64_t i) { return li64(i); }
+static inline LExpr *kadd(LExpr *a, LExpr *b) { return lbin(LB_ADD, a, b); }
+static inline LExpr *ksub(LExpr *a, LExpr *b) { return lbin(LB_SUB, a, b); }
+static inline LExpr *kmul(LExpr *a, LExpr *b) { return lbin(LB_MUL, a, b); }
+static inline LExpr *kld(LVar *p, LExpr *i) { return lload(lvar(p), i); }
+/* a·n + b, the row-major index of (a, b) in rows of N */
+static inline LExpr *kix(LExpr *a, int64_t n, LExpr *b) { return kadd(kmul(a, ki(n)), b); }
+
+/* A local holding V's storage address, so every use is a fresh lvar(). */
+LVar *k_ptr(LowerCtx *c, const IrValue *v);
+/* A local initialised with E (emitted at the function level). */
+LVar *k_let(LowerCtx *c, const char *name, LType t, LExpr *e);
+/* Rows of V: the product of every dimension but the last (batch included). */
+LExpr *k_rows(LowerCtx *c, const IrValue *v);
+static inline int64_t k_last_dim(const IrValue *v) { return v->type.dims[v->type.rank - 1]; }
+
+/* `parallel for chunk { vector for i in chunk }` over [0, N): returns the
+ * vector loop (append the body to it) and its index in *I. */
+LStmt *k_flat(LowerCtx *c, LExpr *n, LVar **i);
+
+/* A parallel loop over the partitions of N work items: partition q of P
+ * takes items [q·N/P, (q+1)·N/P) in order. P is fixed at compile time (the
+ * target's cores); with SCRATCH_FLOATS > 0 each partition gets its own block
+ * of that many floats (SCRATCH, a local of the partition). BODY is the
+ * serial loop over the partition's items. */
+typedef struct KItems {
+  LStmt *body;
+  LVar *part, *item, *scratch;
+  int parts;
+} KItems;
+KItems k_items(LowerCtx *c, LExpr *n, int64_t scratch_floats);
+
+/* Row blocks of BLOCK rows over [0, ROWS): items are blocks; R0 and NR (locals
+ * declared in the body) are the block's first row and its row count. */
+typedef struct KRows {
+  KItems it;
+  LVar *r0, *nr;
+} KRows;
+KRows k_row_blocks(LowerCtx *c, LExpr *rows, int64_t block, int64_t scratch_floats);
+enum { K_ROW_BLOCK = 64 };   /* the runtime GEMM's m-block: one block per call */
+
+/* crt_sgemm (on the calling thread): C (M,N) = op(A) op(B) [+ C]. */
+typedef struct KGemm {
+  bool ta, tb, accumulate;
+  LExpr *m;
+  int64_t n, k;
+  LExpr *a, *b, *c;
+  int64_t lda, ldb, ldc;
+} KGemm;
+LStmt *k_gemm(const KGemm *g);
+/* The same with crt_sgemm_parallel, emitted at the function level. */
+void k_gemm_parallel(LowerCtx *c, const KGemm *g);
+
+/* What a GEMM's result goes through, in place, in the same pass over the
+ * block: v = alpha·v + bias[col] + residual[row, col], then, with SHRINK,
+ * relu(v − threshold). */
+typedef struct KEpilogue {
+  double alpha;
+  LVar *bias;       /* f32* (cols) or NULL */
+  LVar *residual;   /* f32* shaped like the output, or NULL */
+  bool shrink;
+  double threshold;
+} KEpilogue;
+/* Appends to BODY the epilogue of rows [R0, R0+NR) of OUT (rows of COLS). */
+void k_epilogue(LowerCtx *c, LStmt *body, const KEpilogue *e, LVar *out, LVar *r0, LVar *nr,
+                int64_t cols);
+
+/* DST (cols, rows) = SRCᵀ for SRC (rows, cols): weights made K-major once
+ * per call so every block's GEMM runs without packing. */
+void k_transpose(LowerCtx *c, LVar *dst, LVar *src, int64_t rows, int64_t cols);
+
+/* The unnormalised softmax of the row P[BASE .. BASE+N): emits into BODY
+ * the row max, then e = exp(scale·(x − max)) stored in place, and returns
+ * the local holding the row's sum (callers fold 1/sum into a later, often
+ * smaller, pass). */
+LVar *k_softmax_row(LowerCtx *c, LStmt *body, LVar *p, LVar *base, int64_t n, double scale);
+
+/* OUT (ROWS, N) = X (ROWS, K) · WT (K, N) in row blocks on every core,
+ * each block followed by the epilogue E (kernel_linear.c). */
+void k_linear_rows(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
+                   const KEpilogue *e);
+/* The transpose of the (rows, cols) weight W in fresh op scratch. */
+LVar *k_transposed(LowerCtx *c, const IrValue *w);
+
+/* The emitters (one file per family; kernels.c maps op kinds to them). */
+bool kernel_elementwise(LowerCtx *c, const IrOp *op, Diag *d);   /* add sub scale shrink */
+bool kernel_pos_add(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_cls_concat(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_patchify(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_heads(LowerCtx *c, const IrOp *op, Diag *d);          /* split_heads merge_heads */
+bool kernel_pool(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_layernorm(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_softmax(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_matmul(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_cross_entropy(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_mssa(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_mssa_add(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_ista(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_ista_matrix(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_ista_apply(LowerCtx *c, const IrOp *op, Diag *d);
+
+/* Reports an op the emitters do not support. */
+bool k_unsupported(const IrOp *op, Diag *d, const char *why);
+
+#endif

@@ -1,0 +1,133 @@
+/* The fused kernels: mssa and mssa_add against ref_mssa_forward (with the
+ * residual), ista (two-GEMM training form) and ista_matrix + ista_apply
+ * (the folded inference form) against the official three-product
+ * ref_ista_forward, and the mssa kernel's independence of the thread count. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crate_ref.h"
+#include "kt.h"
+
+/* 70 tokens: the attention's N×N block and the row blocks have edges. */
+#define MSSA_IR(extra_ops)                                                         \
+  "graph t { input %z : f32[B,70,48] input %y : f32[B,70,48]\n"                    \
+  "  param %u : f32[48,48] = \"u\" param %wo : f32[48,48] = \"wo\"\n"              \
+  "  param %bo : f32[48] = \"bo\" \n"               \
+  "  %m = mssa(%y, %u, %wo, %bo) {heads = 3, dim_head = 16, scale = 0.25} : f32[B,70,48]\n" \
+  "  %s = mssa(%z, %u) {heads = 3, dim_head = 16, scale = 0.25} : f32[B,70,48]\n" extra_ops \
+  "  output \"m\" = %m output \"s\" = %s }"
+
+enum { MB = 3, MN = 70, MD = 48, MK = 3, MP = 16, ME = 48 };
+
+static void mssa_on(const char *backend) {
+  KTest t;
+  kt_open(&t, MSSA_IR(""), MB, backend);
+  kt_fill_all(&t, 11, -1, 1);
+  kt_run(&t);
+  float *w = malloc(MB * MN * MD * sizeof *w), *o = malloc(MB * MN * MD * sizeof *o);
+  float *attn = malloc(MB * MK * MN * MN * sizeof *attn), *out = malloc(MB * MN * MD * sizeof *out);
+  ref_mssa_forward(out, w, attn, o, kt_at(&t, "y"), kt_at(&t, "u"), kt_at(&t, "wo"), kt_at(&t, "bo"), MB, MN, MD,
+                   MK, MP);
+  kt_close_to(kt_at(&t, "m"), out, MB * MN * ME, 1e-4, "mssa with to_out");
+  ref_mssa_forward(out, w, attn, o, kt_at(&t, "z"), kt_at(&t, "u"), NULL, NULL, MB, MN, MD, MK, MP);
+  kt_close_to(kt_at(&t, "s"), out, MB * MN * MD, 1e-4, "mssa without to_out");
+  free(w), free(o), free(attn), free(out);
+  kt_close(&t);
+}
+
+START_TEST(mssa_llvm) { mssa_on("llvm"); }
+END_TEST
+START_TEST(mssa_c) { mssa_on("c"); }
+END_TEST
+
+START_TEST(mssa_add_residual) {
+  KTest t;
+  kt_open(&t,
+          "graph t { input %x : f32[B,70,48] input %y : f32[B,70,48]\n"
+          "  param %u : f32[48,48] = \"u\" param %wo : f32[48,48] = \"wo\" param %bo : f32[48] = \"bo\"\n"
+          "  %m = mssa_add(%x, %y, %u, %wo, %bo) {heads = 3, dim_head = 16, scale = 0.25} : f32[B,70,48]\n"
+          "  output \"m\" = %m }",
+          MB, "llvm");
+  kt_fill_all(&t, 12, -1, 1);
+  kt_run(&t);
+  int64_t n = MB * MN * ME;
+  float *w = malloc(MB * MN * MD * sizeof *w), *o = malloc(MB * MN * MD * sizeof *o);
+  float *attn = malloc(MB * MK * MN * MN * sizeof *attn), *out = malloc((size_t)n * sizeof *out);
+  ref_mssa_forward(out, w, attn, o, kt_at(&t, "y"), kt_at(&t, "u"), kt_at(&t, "wo"), kt_at(&t, "bo"), MB, MN, MD,
+                   MK, MP);
+  ref_residual_forward(out, out, kt_at(&t, "x"), (size_t)n);
+  kt_close_to(kt_at(&t, "m"), out, n, 1e-4, "mssa_add");
+  free(w), free(o), free(attn), free(out);
+  kt_close(&t);
+}
+END_TEST
+
+/* 1 and 2 threads give the same bits (static partitions, one item per
+ * output element, per-item code independent of the partition). */
+START_TEST(mssa_thread_count_independent) {
+  KTest t;
+  kt_open(&t, MSSA_IR(""), 5, "llvm");
+  kt_fill_all(&t, 13, -1, 1);
+  int64_t n = kt_numel(&t, "m");
+  int saved = crt_threads();
+  crt_set_threads(1);
+  kt_run(&t);
+  float *one = malloc((size_t)n * sizeof *one);
+  memcpy(one, kt_at(&t, "m"), (size_t)n * sizeof *one);
+  crt_set_threads(2);
+  kt_run(&t);
+  ck_assert_msg(memcmp(one, kt_at(&t, "m"), (size_t)n * sizeof *one) == 0, "1 and 2 threads differ");
+  crt_set_threads(saved);
+  free(one);
+  kt_close(&t);
+}
+END_TEST
+
+enum { IB = 2, IN = 67, ID = 40 };
+
+static void ista_check(KTest *t, const char *name, double tol) {
+  int64_t n = IB * IN * ID;
+  float *want = malloc((size_t)n * sizeof *want);
+  ck_assert_int_eq(ref_ista_forward(want, kt_at(t, "y"), kt_at(t, "dict"), IB * IN, ID, 0.1f, 0.1f, NULL), 0);
+  kt_close_to(kt_at(t, name), want, n, tol, name);
+  int zeros = 0;
+  for (int64_t i = 0; i < n; i++) zeros += want[i] == 0;
+  ck_assert_msg(zeros > 0 && zeros < n, "the test data must exercise both sides of the ReLU");
+  free(want);
+}
+
+static void ista_on(const char *backend) {
+  KTest t;
+  kt_open(&t,
+          "graph t { input %y : f32[B,67,40] param %dict : f32[40,40] = \"dict\"\n"
+          "  %two = ista(%y, %dict) {step = 0.1, lambda = 0.1} : f32[B,67,40]\n"
+          "  %m = ista_matrix(%dict) {step = 0.1} : f32[40,40]\n"
+          "  %one = ista_apply(%y, %m) {threshold = 0.01} : f32[B,67,40]\n"
+          "  output \"two\" = %two output \"one\" = %one }",
+          IB, backend);
+  kt_fill_all(&t, 14, -0.3f, 0.3f);
+  kt_fill(kt_at(&t, "y"), kt_numel(&t, "y"), 15, -1, 1);
+  kt_run(&t);
+  ista_check(&t, "two", 1e-4);
+  ista_check(&t, "one", 1e-4);
+  kt_close(&t);
+}
+
+START_TEST(ista_llvm) { ista_on("llvm"); }
+END_TEST
+START_TEST(ista_c) { ista_on("c"); }
+END_TEST
+
+Suite *kt_fused_suite(void) {
+  Suite *s = suite_create("kernels_fused");
+  TCase *tc = tcase_create("fused");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, mssa_llvm);
+  tcase_add_test(tc, mssa_c);
+  tcase_add_test(tc, mssa_add_residual);
+  tcase_add_test(tc, mssa_thread_count_independent);
+  tcase_add_test(tc, ista_llvm);
+  tcase_add_test(tc, ista_c);
+  suite_add_tcase(s, tc);
+  return s;
+}
