@@ -45,15 +45,6 @@ bool pass_autodiff(Graph *g, const Target *t, Diag *d);
 bool pass_fuse_mssa(Graph *g, const Target *t, Diag *d);
 bool pass_fold_ista(Graph *g, const Target *t, Diag *d);
 
-/* ---- fusion (fuse_mssa.c, fold_ista.c; kernels in kernel_mssa.c, kernel_ista.c) ----
- * fuse_mssa: add(x, mssa(y, ...)) -> mssa_add(x, y, ...), the residual in the
- * output projection's epilogue (when the add is the mssa result's only use).
- * fold_ista (inference graphs): ista(y, D) -> ista_apply(y, ista_matrix(D)),
- * M = I + η(D − DᵀD) from parameters only (hoistable), then one GEMM with
- * the threshold and ReLU in its epilogue. */
-bool pass_fuse_mssa(Graph *g, const Target *t, Diag *d);
-bool pass_fold_ista(Graph *g, const Target *t, Diag *d);
-
 /* ---- the pipeline (pipeline.c) -------------------------------------------------
  * -O0 runs only what code generation needs (autodiff on training graphs,
  * then lower_composites so every op has a plain kernel); -O1 and up add the
