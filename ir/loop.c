@@ -73,6 +73,12 @@ LData *lmodule_data(LModule *m, const char *name, const void *bytes, size_t size
   return d;
 }
 
+const LFunc *lmodule_func(const LModule *m, const char *name, int before) {
+  for (int i = 0; i < before && i < m->funcs.len; i++)
+    if (strcmp(m->funcs.items[i]->name, name) == 0) return m->funcs.items[i];
+  return NULL;
+}
+
 LFunc *lfunc_new(LModule *m, const char *name, bool exported) {
   LFunc *f = xcalloc(1, sizeof *f);
   f->name = xstrdup(name);

@@ -91,7 +91,8 @@ typedef enum {
   LS_STORE,     /* ptr[index] = value */
   LS_FOR,       /* for (var = begin; var < end; var++) body */
   LS_IF,
-  LS_CALL,      /* a runtime function, by name, for its effect */
+  LS_CALL,      /* a runtime function, by name, for its effect; or a function of
+                   the module defined before the caller (no result): outlined kernels */
   LS_COMMENT,   /* kept in dumps and in the C backend's output */
 } LStmtKind;
 
@@ -139,6 +140,8 @@ LModule *lmodule_new(const char *name);
 void lmodule_free(LModule *m);
 LData *lmodule_data(LModule *m, const char *name, const void *bytes, size_t size, size_t align);
 LFunc *lfunc_new(LModule *m, const char *name, bool exported);
+/* The function of M named NAME among the first BEFORE ones, or NULL. */
+const LFunc *lmodule_func(const LModule *m, const char *name, int before);
 LVar *lfunc_param(LFunc *f, const char *name, LType type);   /* pointer params are noalias */
 LVar *lfunc_var(LFunc *f, const char *name, LType type);     /* a local or loop index */
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 typedef struct Checker {
+  const LModule *module;
+  int func_index;      /* of func in module: it may call the functions before it */
   const LFunc *func;
   Diag *diag;
   int *decl_level;     /* per var id: loop depth where declared, -1 when not in scope */
@@ -225,10 +227,30 @@ static void check_for(Checker *c, const LStmt *s) {
   c->vector_level = saved_vector;
 }
 
+/* A call of an earlier function of the module: arguments of its parameters'
+ * types, no result. */
+static void check_module_call(Checker *c, const LStmt *s, const LFunc *callee) {
+  if (c->vector_level) fail(c, NULL, "call to '%s' inside a vector loop", s->callee);
+  if (s->var) fail(c, NULL, "'%s' returns nothing", s->callee);
+  if (s->args.len != callee->params.len)
+    fail(c, NULL, "'%s' takes %d arguments, not %d", s->callee, callee->params.len, s->args.len);
+  for (int i = 0; i < s->args.len && i < callee->params.len; i++) {
+    LType t = check_expr(c, s->args.items[i]);
+    if (t != callee->params.items[i]->type)
+      fail(c, s->args.items[i], "argument %d of '%s' is %s, not %s", i + 1, s->callee, ltype_name(t),
+           ltype_name(callee->params.items[i]->type));
+  }
+}
+
 static void check_call(Checker *c, const LStmt *s) {
   const LRuntimeFn *fn = lruntime_find(s->callee);
+  const LFunc *callee = fn ? NULL : lmodule_func(c->module, s->callee, c->func_index);
+  if (callee) {
+    check_module_call(c, s, callee);
+    return;
+  }
   if (!fn) {
-    fail(c, NULL, "call to unknown runtime function '%s'", s->callee);
+    fail(c, NULL, "call to '%s', neither a runtime function nor an earlier function of the module", s->callee);
     return;
   }
   if (c->vector_level) fail(c, NULL, "call to '%s' inside a vector loop", s->callee);
@@ -332,9 +354,10 @@ static bool is_identifier(const char *s) {
   return true;
 }
 
-static bool check_func(const LFunc *f, Diag *d) {
+static bool check_func(const LModule *m, int index, Diag *d) {
+  const LFunc *f = m->funcs.items[index];
   int n = f->vars.len;
-  Checker c = {.func = f, .diag = d, .ok = true};
+  Checker c = {.module = m, .func_index = index, .func = f, .diag = d, .ok = true};
   c.decl_level = xmalloc((size_t)(n ? n : 1) * sizeof *c.decl_level);
   c.scope = xmalloc((size_t)(n ? n : 1) * sizeof *c.scope);
   for (int i = 0; i < n; i++) c.decl_level[i] = -1;
@@ -359,7 +382,7 @@ static bool check_func(const LFunc *f, Diag *d) {
 bool lmodule_verify(const LModule *m, Diag *d) {
   bool ok = true;
   for (int i = 0; i < m->funcs.len; i++) {
-    ok &= check_func(m->funcs.items[i], d);
+    ok &= check_func(m, i, d);
     for (int j = 0; j < i; j++)
       if (strcmp(m->funcs.items[i]->name, m->funcs.items[j]->name) == 0) {
         diag(d, DIAG_ERROR, "loop IR: two functions are named '%s'", m->funcs.items[i]->name);

@@ -195,6 +195,7 @@ static LVar *param(LFunc *f, const char *name, LType t) { return lfunc_param(f, 
 /* What every entry's lowering reads. */
 typedef struct Build {
   LModule *mod;
+  KernelCache *kernels;
   const Model *m;
   const ParamLayout *pl;
   const Target *t;
@@ -215,7 +216,7 @@ static bool lower_inference(const Build *b, Entry *e, int which, int64_t work[2]
   bool ok = bind_input(e->c, e->g, "images", images, d);
   if (ok && which == ENTRY_FORWARD) ok = bind_output(e->c, &e->g->outputs.items[0], out, 0, 0, d);
   if (ok && which == ENTRY_FEATURES) ok = bind_features(e->c, e->g, b->m, out, d);
-  return ok && lower_ops(e->c, e->g, e->hoisted, workv, 0, work, d);
+  return ok && lower_ops(e->c, b->kernels, e->g, e->hoisted, workv, 0, batch, work, d);
 }
 
 static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
@@ -230,7 +231,7 @@ static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
   bind_params(e->c, e->g, pl, params);
   bool ok = bind_input(e->c, e->g, "images", images, d) && bind_input(e->c, e->g, "labels", labels, d) &&
             bind_train_outputs(e->c, e->g, pl, loss, logits, grads, d);
-  return ok && lower_ops(e->c, e->g, NULL, workv, 0, work, d);
+  return ok && lower_ops(e->c, b->kernels, e->g, NULL, workv, 0, batch, work, d);
 }
 
 /* P_prepare runs every inference entry's hoisted ops once, in order; the
@@ -246,7 +247,7 @@ static bool lower_prepare(const Build *b, LFunc *f, Entry *entries, int n, int64
     bind_params(c, entries[k].g, pl, params);
     bind_derived(c, &entries[k], derived);
     int64_t work[2];
-    ok &= lower_ops(c, entries[k].g, entries[k].prepare_skip, derived, end, work, d);
+    ok &= lower_ops(c, b->kernels, entries[k].g, entries[k].prepare_skip, derived, end, NULL, work, d);
     lower_ctx_free(c);
     if (work[0] > *derived_floats) *derived_floats = work[0];
     if (work[1]) {
@@ -276,7 +277,8 @@ void lowered_free(Lowered *l) {
 static bool lower_entries(Lowered *l, Entry *e, const Model *m, const ParamLayout *pl, const LowerOptions *o,
                           Diag *d) {
   LModule *mod = l->module;
-  const Build b = {mod, m, pl, o->target, d};
+  KernelCache kernels = {0};
+  const Build b = {mod, &kernels, m, pl, o->target, d};
   int64_t derived_end = 0;
   place_derived(&e[ENTRY_FORWARD], NULL, 0, &derived_end);
   place_derived(&e[ENTRY_FEATURES], e, 1, &derived_end);
@@ -286,6 +288,7 @@ static bool lower_entries(Lowered *l, Entry *e, const Model *m, const ParamLayou
     e[k].f = entry_func(mod, o->prefix, entry_names[k]);
     ok &= k == ENTRY_TRAIN ? lower_train(&b, &e[k], l->work[k]) : lower_inference(&b, &e[k], k, l->work[k]);
   }
+  kernel_cache_free(&kernels);
   return ok;
 }
 

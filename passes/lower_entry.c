@@ -1,8 +1,15 @@
-/* One entry's body: the arena plan applied as bindings, then each op's
- * kernel in program order (lower_model.h). */
+/* One entry's body: the arena plan applied as bindings, then one call per
+ * op of a kernel function (lower_model.h).
+ *
+ * Kernels are outlined rather than inlined into the entry: an op's kernel
+ * takes the op's values, a scratch pointer and the batch as parameters, so
+ * the identical layers of a model, and the entries that share ops, share
+ * one function. LLVM's time is nearly all per kernel, so this keeps
+ * CRATE-Base's build time that of one layer rather than twelve. */
 #include "lower_model.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Results the caller did not bind (to ABI buffers or the derived buffer)
  * go to the planned arena. */
@@ -29,8 +36,98 @@ static MemPlan *bind_arena(LowerCtx *c, const Graph *g, const bool *skip, LVar *
   return p;
 }
 
-bool lower_ops(LowerCtx *c, const Graph *g, const bool *skip, LVar *work, int64_t base, int64_t work_floats[2],
-               Diag *d) {
+/* The op's distinct values, operands then results: a value read twice
+ * (x·xᵀ) is one parameter. */
+static int op_values(const IrOp *op, const IrValue **values) {
+  int n = 0;
+  for (int k = 0; k < op->operands.len + op->results.len; k++) {
+    const IrValue *v = k < op->operands.len ? op->operands.items[k] : op->results.items[k - op->operands.len];
+    bool seen = false;
+    for (int j = 0; j < n; j++) seen |= values[j] == v;
+    if (!seen) values[n++] = v;
+  }
+  return n;
+}
+
+static char *func_text(const LModule *m) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  lmodule_print(f, m);
+  fclose(f);
+  return text;
+}
+
+/* Puts F into M after the kernels already there, before the entries. */
+static void adopt_kernel(LModule *m, LFunc *f, int nkernels) {
+  vec_push(&m->funcs, f);
+  memmove(m->funcs.items + nkernels + 1, m->funcs.items + nkernels,
+          (size_t)(m->funcs.len - 1 - nkernels) * sizeof *m->funcs.items);
+  m->funcs.items[nkernels] = f;
+}
+
+void kernel_cache_free(KernelCache *kc) {
+  for (int i = 0; i < kc->texts.len; i++) free(kc->texts.items[i]);
+  vec_free(&kc->texts);
+  vec_free(&kc->names);
+}
+
+/* The name of the kernel function computing OP (made, or found in KC);
+ * its scratch needs in SCRATCH. NULL if the emitter failed. */
+static const char *outline(LowerCtx *entry, KernelCache *kc, const IrOp *op, KernelFn kernel,
+                           const IrValue **values, int nvalues, int64_t scratch[2], Diag *d) {
+  LModule *m = lower_module(entry);
+  LModule *tmp = lmodule_new("kernel");
+  LFunc *f = lfunc_new(tmp, "kernel", false);
+  LVar *params[2 * IR_MAX_RESULTS + 8];
+  for (int k = 0; k < nvalues; k++)
+    params[k] = lfunc_param(f, values[k]->name, values[k]->type.dtype == IR_I64 ? LT_PTR_I64 : LT_PTR_F32);
+  LVar *scratch_base = lfunc_param(f, "scratch", LT_PTR_F32), *batch = lfunc_param(f, "batch", LT_I64);
+  LowerCtx *c = lower_ctx_new(m, f, batch, lower_target(entry));
+  for (int k = 0; k < nvalues; k++) lower_bind(c, values[k], params[k], 0, 0);
+  lower_set_scratch_base(c, scratch_base, 0, 0);
+  lower_begin_op(c);
+  lower_emit(c, lcomment("%s", ir_op_name(op->kind)));
+  bool ok = kernel(c, op, d);
+  lower_scratch_peak(c, &scratch[0], &scratch[1]);
+  lower_ctx_free(c);
+  if (!ok) {
+    lmodule_free(tmp);
+    return NULL;
+  }
+  /* Named by position, the same kernel of two layers prints the same. */
+  for (int k = 0; k < nvalues; k++) {
+    free(params[k]->name);
+    params[k]->name = xasprintf("v%d", k);
+  }
+  char *text = func_text(tmp);
+  for (int i = 0; i < kc->texts.len; i++)
+    if (strcmp(kc->texts.items[i], text) == 0) {
+      free(text);
+      lmodule_free(tmp);
+      return kc->names.items[i];
+    }
+  tmp->funcs.len = 0;
+  lmodule_free(tmp);
+  free(f->name);
+  f->name = xasprintf("%s_k%d_%s", m->name, kc->texts.len, ir_op_name(op->kind));
+  adopt_kernel(m, f, kc->texts.len);
+  vec_push(&kc->texts, text);
+  vec_push(&kc->names, f->name);
+  return f->name;
+}
+
+static void call_kernel(LowerCtx *c, const char *name, const IrValue **values, int nvalues,
+                        const int64_t scratch[2], LVar *batch) {
+  LStmt *call = lcall(name);
+  for (int k = 0; k < nvalues; k++) lcall_arg(call, lower_buffer(c, values[k]));
+  lcall_arg(call, lower_scratch(c, scratch[0], scratch[1]));
+  lcall_arg(call, batch ? lvar(batch) : li64(1));
+  lower_emit(c, call);
+}
+
+bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, LVar *work, int64_t base,
+               LVar *batch, int64_t work_floats[2], Diag *d) {
   MemPlan *p = bind_arena(c, g, skip, work, base);
   bool ok = true;
   bool reported[IR_OP_COUNT] = {0};
@@ -46,9 +143,17 @@ bool lower_ops(LowerCtx *c, const Graph *g, const bool *skip, LVar *work, int64_
       ok = false;
       continue;
     }
+    const IrValue *values[2 * IR_MAX_RESULTS + 8];
+    int nvalues = op_values(op, values);
+    int64_t scratch[2];
+    const char *name = outline(c, kc, op, kernel, values, nvalues, scratch, d);
+    if (!name) {
+      ok = false;
+      continue;
+    }
     lower_begin_op(c);
     lower_emit(c, lcomment("%%%s = %s", op->results.items[0]->name, ir_op_name(op->kind)));
-    ok &= kernel(c, op, d);
+    call_kernel(c, name, values, nvalues, scratch, batch);
   }
   int64_t scratch, scratch_per_batch;
   lower_scratch_peak(c, &scratch, &scratch_per_batch);

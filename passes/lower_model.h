@@ -20,14 +20,24 @@ void param_layout_free(ParamLayout *pl);
 /* The index of KEY, or -1. */
 int param_layout_find(const ParamLayout *pl, const char *key);
 
+/* The kernel functions made so far: an op whose kernel prints the same as
+ * one of them calls it instead of getting its own. */
+typedef struct KernelCache {
+  VEC(char *) texts;
+  VEC(const char *) names;   /* the functions' names (owned by the module) */
+} KernelCache;
+
+void kernel_cache_free(KernelCache *kc);
+
 /* Emits G's ops, except those SKIP marks (by op index; may be NULL), into
- * C's function in program order. Results not bound yet are planned into an
- * arena at WORK + BASE floats, followed by the ops' scratch; WORK_FLOATS gets
- * the floats {a, b} (BASE included) that WORK must hold for a batch of
- * a + b·batch. False (reported to D) when an op has no emitter or its
- * emitter fails. */
-bool lower_ops(LowerCtx *c, const Graph *g, const bool *skip, LVar *work, int64_t base, int64_t work_floats[2],
-               Diag *d);
+ * C's function in program order: one call each of a kernel function.
+ * Results not bound yet are planned into an arena at WORK + BASE floats,
+ * followed by the ops' scratch; WORK_FLOATS gets the floats {a, b} (BASE
+ * included) that WORK must hold for a batch of a + b·batch. BATCH is the
+ * entry's batch parameter (NULL in P_prepare). False (reported to D) when an
+ * op has no emitter or its emitter fails. */
+bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, LVar *work, int64_t base,
+               LVar *batch, int64_t work_floats[2], Diag *d);
 
 /* The description JSON of the ABI comment (lower_desc.c); caller frees. */
 char *lower_description(const Model *m, const ParamLayout *pl, const LowerOptions *o, const Lowered *l);

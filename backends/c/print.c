@@ -310,7 +310,11 @@ static void print_comment(CPrinter *p, const char *text) {
 static void print_call_args(CPrinter *p, const LStmt *s) {
   const LRuntimeFn *rt = lruntime_find(s->callee);
   fprintf(p->out, "%s(", s->callee);
-  for (int i = 0, next = 0; i < rt->nparams; i++) {
+  for (int i = 0; !rt && i < s->args.len; i++) {   /* a function of the module */
+    if (i) fputs(", ", p->out);
+    print_expr(p, s->args.items[i]);
+  }
+  for (int i = 0, next = 0; rt && i < rt->nparams; i++) {
     if (i) fputs(", ", p->out);
     if (rt->params[i] == LC_NO_ERROR) {
       fputs("NULL", p->out);

@@ -218,6 +218,15 @@ static void if_stmt(LlvmGen *g, const LStmt *s) {
  * are NULL. */
 static void call_stmt(LlvmGen *g, const LStmt *s) {
   const LRuntimeFn *rt = lruntime_find(s->callee);
+  if (!rt) {
+    /* An earlier function of the module (the verifier checked it exists). */
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, s->callee);
+    LLVMValueRef *args = xcalloc((size_t)s->args.len + 1, sizeof *args);
+    for (int i = 0; i < s->args.len; i++) args[i] = llvm_expr(g, s->args.items[i]);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)s->args.len, "");
+    free(args);
+    return;
+  }
   LLVMValueRef fn = llvm_runtime_function(g, rt);
   LLVMValueRef args[LRUNTIME_MAX_PARAMS];
   for (int i = 0, next = 0; i < rt->nparams; i++) {
