@@ -1,0 +1,132 @@
+/* The differentiation rules: for each forward op kind, the backward ops
+ * (docs/ir.md, "Backward ops") that carry the gradient of its result to its
+ * operands (SPEC §5). */
+#include <stdlib.h>
+
+#include "autodiff.h"
+
+static IrValue *operand(const IrOp *op, int i) { return op->operands.items[i]; }
+
+/* A grad op on OPERANDS whose results are the gradients of the primals
+ * PRIMALS (named after them), each accumulated into its primal; nothing
+ * when no primal depends on a parameter. */
+static bool grads(Autodiff *ad, IrOpKind kind, IrValue *const *operands, int n, const IrOp *attrs_of,
+                  IrValue *const *primals, int nprimals) {
+  bool wanted = false;
+  for (int i = 0; i < nprimals; i++) wanted |= ad->needs[primals[i]->id];
+  if (!wanted) return true;
+  IrOp *op = ir_op_new(kind, operands, n);
+  if (attrs_of) ir_attr_copy_all(op, attrs_of);
+  const char *names[IR_MAX_RESULTS];
+  for (int i = 0; i < nprimals; i++) names[i] = primals[i]->name;
+  if (!ad_emit(ad, op, names)) return false;
+  for (int i = 0; i < nprimals; i++) ad_accumulate(ad, primals[i], op->results.items[i]);
+  return true;
+}
+
+/* x, W [, b]: dx, dW from linear_grad; db = bias_grad(dy). */
+static bool linear_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
+  IrValue *x = operand(op, 0), *w = operand(op, 1);
+  if (!grads(ad, IR_OP_LINEAR_GRAD, (IrValue *[]){x, w, gy}, 3, NULL, (IrValue *[]){x, w}, 2)) return false;
+  return op->operands.len < 3 || grads(ad, IR_OP_BIAS_GRAD, &gy, 1, NULL, (IrValue *[]){operand(op, 2)}, 1);
+}
+
+/* mssa_grad differentiates the attention without to_out; with to_out, the
+ * attention output o is recomputed by mssa(y, U) so the projection is
+ * differentiated as the linear it is. */
+static bool mssa_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
+  IrValue *y = operand(op, 0), *u = operand(op, 1), *go = gy;
+  if (op->operands.len == 4) {
+    IrOp *attn = ir_op_new(IR_OP_MSSA, op->operands.items, 2);
+    ir_attr_copy_all(attn, op);
+    char *name = xasprintf("%s.o", op->results.items[0]->name);
+    IrValue *o = ad_emit(ad, attn, (const char *const *)&name);
+    free(name);
+    if (!o) return false;
+    IrOp *lin = ir_op_new(IR_OP_LINEAR_GRAD, (IrValue *[]){o, operand(op, 2), gy}, 3);
+    if (!(go = ad_emit(ad, lin, (const char *[]){o->name, operand(op, 2)->name}))) return false;
+    ad_accumulate(ad, operand(op, 2), lin->results.items[1]);
+    if (!grads(ad, IR_OP_BIAS_GRAD, &gy, 1, NULL, (IrValue *[]){operand(op, 3)}, 1)) return false;
+  }
+  return grads(ad, IR_OP_MSSA_GRAD, (IrValue *[]){y, u, go}, 3, op, (IrValue *[]){y, u}, 2);
+}
+
+static bool pool_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
+  if (!ad->needs[operand(op, 0)->id]) return true;
+  IrOp *g = ir_op_new(IR_OP_POOL_GRAD, &gy, 1);
+  ir_set_str(g, "mode", ir_attr_str(op, "mode"));
+  ir_set_int(g, "tokens", operand(op, 0)->type.dims[1]);
+  const char *name = operand(op, 0)->name;
+  if (!ad_emit(ad, g, &name)) return false;
+  ad_accumulate(ad, operand(op, 0), g->results.items[0]);
+  return true;
+}
+
+/* An attribute-free op on OPERANDS giving the gradient of OP's operand I. */
+static bool unary(Autodiff *ad, IrOpKind kind, IrValue *const *operands, int n, const IrOp *op, int i) {
+  return grads(ad, kind, operands, n, NULL, (IrValue *[]){operand(op, i)}, 1);
+}
+
+static bool scaled(Autodiff *ad, IrValue *gy, double alpha, IrValue *primal) {
+  if (!ad->needs[primal->id]) return true;
+  IrOp *s = ir_op_new(IR_OP_SCALE, &gy, 1);
+  ir_set_float(s, "alpha", alpha);
+  if (!ad_emit(ad, s, (const char *[]){primal->name})) return false;
+  ad_accumulate(ad, primal, s->results.items[0]);
+  return true;
+}
+
+bool ad_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
+  IrValue *y = op->results.items[0];
+  switch (op->kind) {
+  case IR_OP_CROSS_ENTROPY:
+    return grads(ad, IR_OP_CROSS_ENTROPY_GRAD, op->operands.items, 2, op, (IrValue *[]){operand(op, 0)}, 1);
+  case IR_OP_LINEAR:
+    return linear_rule(ad, op, gy);
+  case IR_OP_LAYERNORM:
+    return grads(ad, IR_OP_LAYERNORM_GRAD, (IrValue *[]){operand(op, 0), operand(op, 1), gy}, 3, op,
+                 op->operands.items, 3);
+  case IR_OP_CLS_CONCAT:
+    return grads(ad, IR_OP_CLS_CONCAT_GRAD, &gy, 1, NULL, op->operands.items, 2);
+  case IR_OP_POS_ADD:
+    ad_accumulate(ad, operand(op, 0), gy);
+    return unary(ad, IR_OP_POS_ADD_GRAD, &gy, 1, op, 1);
+  case IR_OP_MSSA:
+    return mssa_rule(ad, op, gy);
+  case IR_OP_ISTA:
+    return grads(ad, IR_OP_ISTA_GRAD, (IrValue *[]){operand(op, 0), operand(op, 1), gy}, 3, op,
+                 op->operands.items, 2);
+  case IR_OP_ADD:
+    ad_accumulate(ad, operand(op, 0), gy);
+    ad_accumulate(ad, operand(op, 1), gy);
+    return true;
+  case IR_OP_POOL:
+    return pool_rule(ad, op, gy);
+  case IR_OP_MATMUL:
+    return grads(ad, IR_OP_MATMUL_GRAD, (IrValue *[]){operand(op, 0), operand(op, 1), gy}, 3, op,
+                 op->operands.items, 2);
+  case IR_OP_SOFTMAX:
+    return unary(ad, IR_OP_SOFTMAX_GRAD, (IrValue *[]){y, gy}, 2, op, 0);
+  case IR_OP_SHRINK:
+    return unary(ad, IR_OP_SHRINK_GRAD, (IrValue *[]){y, gy}, 2, op, 0);
+  case IR_OP_SPLIT_HEADS:
+    return unary(ad, IR_OP_MERGE_HEADS, &gy, 1, op, 0);
+  case IR_OP_MERGE_HEADS: {
+    if (!ad->needs[operand(op, 0)->id]) return true;
+    IrOp *split = ir_op_new(IR_OP_SPLIT_HEADS, &gy, 1);
+    ir_set_int(split, "heads", operand(op, 0)->type.dims[1]);
+    if (!ad_emit(ad, split, (const char *[]){operand(op, 0)->name})) return false;
+    ad_accumulate(ad, operand(op, 0), split->results.items[0]);
+    return true;
+  }
+  case IR_OP_SUB:
+    ad_accumulate(ad, operand(op, 0), gy);
+    return scaled(ad, gy, -1.0, operand(op, 1));
+  case IR_OP_SCALE:
+    return scaled(ad, gy, ir_attr_float(op, "alpha"), operand(op, 0));
+  default:
+    diag(ad->d, DIAG_ERROR, "autodiff: graph %s: cannot differentiate op '%s' (%%%s)", ad->g->name,
+         ir_op_name(op->kind), y->name);
+    return false;
+  }
+}

@@ -1,0 +1,139 @@
+/* The executor against the PyTorch reference cases: inference logits and
+ * every intermediate the case records (features.safetensors), and through
+ * autodiff the loss and every parameter gradient, on the graph with its
+ * composite ops whole and lowered to primitives. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_io.h"
+#include "eval_case.h"
+
+static const char *const CASES[] = {"micro", "custom", "tiny_fwd"};
+enum { TRAIN_CASES = 2 };   /* tiny_fwd has no gradients */
+
+/* The reference model's bounds (tests/reference/test_cases.c): float32
+ * lands within 10–100× of the cases' f32-vs-f64 hints. */
+#define FEATURES_TOL 1e-4
+#define LOSS_TOL 1e-5
+#define GRADS_REL_TOL 1e-4
+
+static void check_features(const EvalCase *c, const IrEval *ev, const Graph *g) {
+  const crate_model *m = &c->ref.model;
+  size_t tokens = (size_t)m->B * m->N * m->cfg.dim;
+  check_max_abs(c->ref.features, "embed", eval_value_named(ev, g, "embed"), tokens, FEATURES_TOL);
+  for (int l = 0; l < m->cfg.depth; l++) {
+    char feature[64], value[64];
+    snprintf(feature, sizeof feature, "layers.%d.mssa_out", l);
+    snprintf(value, sizeof value, "l%d.z_half", l);
+    check_max_abs(c->ref.features, feature, eval_value_named(ev, g, value), tokens, FEATURES_TOL);
+    snprintf(feature, sizeof feature, "layers.%d.out", l);
+    snprintf(value, sizeof value, "l%d.out", l);
+    check_max_abs(c->ref.features, feature, eval_value_named(ev, g, value), tokens, FEATURES_TOL);
+  }
+  check_max_abs(c->ref.features, "pooled", eval_value_named(ev, g, "pooled"), (size_t)m->B * m->cfg.dim,
+                FEATURES_TOL);
+}
+
+/* _i: case index × 2 + lowered */
+START_TEST(inference_matches_case) {
+  EvalCase c;
+  if (!eval_case_open(&c, CASES[_i / 2])) return;
+  bool lowered = _i % 2;
+  printf("%s inference%s:\n", c.name, lowered ? " (lowered)" : "");
+  Graph *g = eval_case_graph(&c, lowered ? GRAPH_LOWERED : 0);
+  IrEval *ev = eval_case_run(&c, g);
+  const crate_model *m = &c.ref.model;
+  double tol = FEATURES_TOL;
+  if (!c.ref.features) {   /* CRATE-Tiny: 100× its hint, relative to the largest logit */
+    crt_error e = {{0}};
+    const cJSON *hint = cJSON_GetObjectItemCaseSensitive(c.ref.meta, "tolerance_hint");
+    ck_assert_int_eq(case_json_number(hint, "logits_max_abs_f32_vs_f64", &tol, &e), 0);
+    tol *= 100;
+  } else {
+    check_features(&c, ev, g);
+  }
+  check_max_abs(c.ref.expected, "logits", ir_eval_output(ev, "logits"), (size_t)m->B * m->cfg.num_classes,
+                tol);
+  ir_eval_free(ev);
+  ir_graph_free(g);
+  eval_case_close(&c);
+}
+END_TEST
+
+START_TEST(training_gradients_match_case) {
+  EvalCase c;
+  ck_assert(eval_case_open(&c, CASES[_i / 2]));
+  bool lowered = _i % 2;
+  printf("%s training%s:\n", c.name, lowered ? " (lowered)" : "");
+  Graph *g = eval_case_graph(&c, GRAPH_TRAIN | GRAPH_AUTODIFF | (lowered ? GRAPH_LOWERED : 0));
+  IrEval *ev = eval_case_run(&c, g);
+  check_max_abs(c.ref.expected, "loss", ir_eval_output(ev, "loss"), 1, LOSS_TOL);
+  ck_assert_int_eq(g->params.len, crt_st_count(c.ref.grads));
+  double worst = 0;
+  for (int i = 0; i < g->params.len; i++) {
+    const IrValue *p = g->params.items[i];
+    const float *grad = ir_eval_output(ev, p->key);
+    ck_assert_msg(grad, "no gradient output \"%s\"", p->key);
+    double err = check_relative(c.ref.grads, p->key, grad, (size_t)ir_eval_numel(ev, p), GRADS_REL_TOL);
+    if (err > worst) worst = err;
+  }
+  printf("  worst relative gradient error: %.3g over %d parameters\n", worst, g->params.len);
+  ir_eval_free(ev);
+  ir_graph_free(g);
+  eval_case_close(&c);
+}
+END_TEST
+
+/* The gradient outputs come in g->params order, after loss and logits. */
+START_TEST(autodiff_outputs_follow_params) {
+  EvalCase c;
+  ck_assert(eval_case_open(&c, "micro"));
+  Graph *g = eval_case_graph(&c, GRAPH_TRAIN | GRAPH_AUTODIFF | (_i ? GRAPH_LOWERED : 0));
+  ck_assert_int_eq(g->outputs.len, 2 + g->params.len);
+  ck_assert_str_eq(g->outputs.items[0].name, "loss");
+  ck_assert_str_eq(g->outputs.items[1].name, "logits");
+  for (int i = 0; i < g->params.len; i++) {
+    const IrOutput *o = &g->outputs.items[2 + i];
+    ck_assert_str_eq(o->name, g->params.items[i]->key);
+    ck_assert(ir_type_eq(&o->value->type, &g->params.items[i]->type));
+    ck_assert(ir_op_info(o->value->def->kind)->flags & IR_FLAG_GRAD || o->value->def->kind == IR_OP_ADD);
+  }
+  ir_graph_free(g);
+  eval_case_close(&c);
+}
+END_TEST
+
+/* print(parse(print(g))) == print(g), and the parsed graph verifies. */
+START_TEST(autodiff_text_round_trips) {
+  EvalCase c;
+  ck_assert(eval_case_open(&c, CASES[_i / 2]));
+  Graph *g = eval_case_graph(&c, GRAPH_TRAIN | GRAPH_AUTODIFF | (_i % 2 ? GRAPH_LOWERED : 0));
+  char *text = ir_print_string(g);
+  SourceFile *src = source_from_string("autodiff.ir", text, strlen(text));
+  Graph *back = ir_parse(src, stderr_diag());
+  ck_assert_ptr_nonnull(back);
+  ck_assert(ir_verify(back, stderr_diag()));
+  char *again = ir_print_string(back);
+  ck_assert_str_eq(again, text);
+  free(again);
+  ir_graph_free(back);
+  source_free(src);
+  free(text);
+  ir_graph_free(g);
+  eval_case_close(&c);
+}
+END_TEST
+
+Suite *eval_cases_suite(void) {
+  Suite *s = suite_create("ir_eval: reference cases");
+  TCase *tc = tcase_create("cases");
+  tcase_set_timeout(tc, 900);
+  int n = (int)(sizeof CASES / sizeof *CASES);
+  tcase_add_loop_test(tc, inference_matches_case, 0, 2 * n);
+  tcase_add_loop_test(tc, training_gradients_match_case, 0, 2 * TRAIN_CASES);
+  tcase_add_loop_test(tc, autodiff_outputs_follow_params, 0, 2);
+  tcase_add_loop_test(tc, autodiff_text_round_trips, 0, 2 * TRAIN_CASES);
+  suite_add_tcase(s, tc);
+  return s;
+}
