@@ -27,6 +27,7 @@ typedef struct BuildOptions {
   const char *target_cpu;
   const char *weights;
   bool embed_weights;
+  bool no_train;
   const char *passes;
   const char *dump_after;
   bool verify_each;
@@ -77,6 +78,7 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
       {"--weights", CRT_ARG_STRING, &o->weights, "FILE", "safetensors weights, checked against the model"},
       {"--embed-weights", CRT_ARG_FLAG, &o->embed_weights, NULL, "embed --weights in the output"},
       {"--batch", CRT_ARG_INT, &o->batch, "N", "fix the batch size (default: any batch, B)"},
+      {"--no-train", CRT_ARG_FLAG, &o->no_train, NULL, "inference only: no P_train_step (not for exe or lib)"},
       {"--passes", CRT_ARG_STRING, &o->passes, "A,B", "run these passes instead of the -O level's list"},
       {"--dump-after", CRT_ARG_STRING, &o->dump_after, "PASS", "print the IR after PASS (or all) to stderr"},
       {"--verify-each", CRT_ARG_FLAG, &o->verify_each, NULL, "verify the IR after every pass"},
@@ -107,6 +109,11 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
   }
   if (o->batch < 0 || o->batch > INT32_MAX) {
     fprintf(stderr, "cratec build: error: --batch %ld: expected a positive size\n", o->batch);
+    return 2;
+  }
+  if (o->no_train && (o->kind == EMIT_EXE || o->kind == EMIT_LIB)) {
+    fprintf(stderr, "cratec build: error: --no-train: an %s needs the training entry\n",
+            o->kind == EMIT_EXE ? "executable" : "library");
     return 2;
   }
   if (o->embed_weights && !o->weights) {
@@ -300,7 +307,7 @@ static int compile(const Model *m, const BuildOptions *o) {
   if (o->weights && !weights) return 1;
   crt_st_close(weights);
   LowerOptions lo = {.prefix = o->kind == EMIT_LIB ? m->name : "crate_model", .batch = o->batch,
-                     .pipeline = pipeline_options(o)};
+                     .no_train = o->no_train, .pipeline = pipeline_options(o)};
   if (o->embed_weights && !read_file(o->weights, &lo.weights, &lo.weights_size)) return 1;
   Target t;
   set_target(&t, o->target_cpu);

@@ -267,6 +267,30 @@ static LFunc *entry_func(LModule *mod, const char *prefix, const char *name) {
   return f;
 }
 
+/* The arena of entry WHICH as lower_ops plans it. */
+static int64_t arena_floats(int which, const Model *m, const LowerOptions *o, int64_t batch, Diag *d) {
+  Graph *g = entry_graph(which, m, o, d);
+  if (!g) return -1;
+  bool *external = xcalloc((size_t)g->next_value_id + 1, sizeof *external);
+  for (int i = 0; i < g->outputs.len; i++) external[g->outputs.items[i].value->id] = true;
+  bool *hoisted = which == ENTRY_TRAIN ? NULL : hoistable_ops(g);
+  MemPlan *p = plan_memory(g, external, hoisted);
+  int64_t floats = plan_floats(p, batch);
+  plan_free(p);
+  free(hoisted);
+  free(external);
+  ir_graph_free(g);
+  return floats;
+}
+
+bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int64_t batch, int64_t *infer,
+                             int64_t *train, Diag *d) {
+  const LowerOptions o = {.target = t, .pipeline = {.opt_level = opt_level}};
+  *infer = arena_floats(ENTRY_FORWARD, m, &o, batch, d);
+  *train = *infer < 0 ? -1 : arena_floats(ENTRY_TRAIN, m, &o, batch, d);
+  return *train >= 0;
+}
+
 void lowered_free(Lowered *l) {
   if (!l) return;
   lmodule_free(l->module);
@@ -312,7 +336,7 @@ Lowered *lower_model(const Model *m, const LowerOptions *o, Diag *d) {
   Entry e[NENTRIES] = {0};
   bool ok = true;
   for (int k = 0; k < NENTRIES && ok; k++)
-    if (k != ENTRY_TRAIN || pipeline_can_train()) ok = (e[k].g = entry_graph(k, m, o, d)) != NULL;
+    if (k != ENTRY_TRAIN || !o->no_train) ok = (e[k].g = entry_graph(k, m, o, d)) != NULL;
   ok = ok && lower_entries(l, e, m, &pl, o, d);
   if (ok) {
     l->desc = lower_description(m, &pl, o, l);

@@ -69,8 +69,6 @@ bool pipeline_run(Graph *g, const char *label, const Target *t, const PipelineOp
 /* The pass names, NULL-terminated; pipeline_list prints the table (name,
  * level, graphs, summary), one pass a line. */
 const char *const *pipeline_pass_names(void);
-/* Whether this build can differentiate (pass_autodiff is linked in). */
-bool pipeline_can_train(void);
 void pipeline_list(FILE *out);
 
 /* ---- memory planning (plan_memory.c) ---------------------------------------------
@@ -113,6 +111,8 @@ int64_t plan_value_floats(const IrType *t);
 typedef struct LowerOptions {
   const char *prefix;          /* symbol prefix P: "crate_model", or the model's name for libraries */
   int64_t batch;               /* fixed batch size; 0: any */
+  bool no_train;               /* leave P_train_step out (inference-only objects; not for the
+                                  host's executables, which call it) */
   const void *weights;         /* safetensors bytes to embed as P_weights (borrowed), or NULL */
   size_t weights_size;
   const Target *target;
@@ -137,8 +137,9 @@ void lowered_free(Lowered *l);
 Graph *lower_features_graph(const Model *m, Diag *d);
 
 /* Activation memory after the -O level's pipeline: the planned arenas of
- * P_forward and P_train_step for BATCH items, in floats (train is -1 when
- * this build cannot differentiate). False after reporting to D. */
+ * P_forward and P_train_step for BATCH items, in floats (what lives in the
+ * caller's buffers, outputs and hoisted values, not counted; nor kernel
+ * scratch). False after reporting to D. */
 bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int64_t batch, int64_t *infer,
                              int64_t *train, Diag *d);
 

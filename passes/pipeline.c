@@ -8,36 +8,33 @@
 
 #include "cratert.h"
 
-/* autodiff.c lands separately; until it is linked in, builds leave the
- * training entry out (pipeline_can_train) instead of failing to link. */
-#pragma weak pass_autodiff
-
 /* The graphs a pass applies to. */
 enum { ON_INFER = 1, ON_TRAIN = 2, ON_ALL = ON_INFER | ON_TRAIN };
 
-/* A pass runs by default from -O MIN_OPT up; REQUIRED ones also run when
- * --passes names a custom list (a training entry cannot exist without its
- * gradients). */
+/* A pass runs by default at -O levels MIN_OPT to MAX_OPT; REQUIRED ones
+ * also run when --passes names a custom list (a training entry cannot exist
+ * without its gradients). */
 typedef struct Pass {
   const char *name;
   PassFn run;
-  int min_opt;
+  int min_opt, max_opt;
   unsigned graphs;
   bool required;
   const char *summary;
 } Pass;
 
-/* Program order. Fusion passes, which want whole composite ops, go before
- * lower_composites; everything after it sees primitives only. */
+/* Program order. The fusions want whole composite ops; at -O0
+ * lower_composites expands those into primitives with plain kernels
+ * instead (the baseline that fused kernels are measured against). */
 static const Pass pass_table[] = {
-    {"autodiff", pass_autodiff, 0, ON_TRAIN, true, "append the backward ops and one gradient output per parameter"},
-    {"lower_composites", pass_lower_composites, 0, ON_ALL, false, "expand mssa and ista into primitives"},
+    {"autodiff", pass_autodiff, 0, 3, ON_TRAIN, true, "append the backward ops and one gradient output per parameter"},
+    {"fuse_mssa", pass_fuse_mssa, 1, 3, ON_INFER, false, "residual add into the mssa output projection's epilogue"},
+    {"fold_ista", pass_fold_ista, 1, 3, ON_INFER, false, "ista as one GEMM with M = I + eta(D - D^T D) from parameters"},
+    {"lower_composites", pass_lower_composites, 0, 0, ON_ALL, false, "expand mssa and ista into primitives"},
 };
 #define NPASSES ((int)(sizeof pass_table / sizeof *pass_table))
 
 bool pass_lower_composites(Graph *g, const Target *t, Diag *d) { return ir_lower_composites(g, d); }
-
-bool pipeline_can_train(void) { return pass_autodiff != NULL; }
 
 static int pass_index(const char *name) {
   for (int i = 0; i < NPASSES; i++)
@@ -63,7 +60,8 @@ static void unknown_pass(const char *what, const char *name, Diag *d) {
  * the required passes. Reports every unknown name. */
 static bool select_passes(const PipelineOptions *o, bool chosen[NPASSES], Diag *d) {
   for (int i = 0; i < NPASSES; i++)
-    chosen[i] = o->passes ? pass_table[i].required : pass_table[i].min_opt <= o->opt_level;
+    chosen[i] = o->passes ? pass_table[i].required
+                          : pass_table[i].min_opt <= o->opt_level && o->opt_level <= pass_table[i].max_opt;
   if (!o->passes) return true;
   bool ok = true;
   char *list = xstrdup(o->passes);
@@ -94,7 +92,12 @@ void pipeline_list(FILE *out) {
   for (int i = 0; i < NPASSES; i++) {
     const Pass *p = &pass_table[i];
     char when[32];
-    snprintf(when, sizeof when, p->required ? "always" : "-O%d", p->min_opt);
+    if (p->required)
+      snprintf(when, sizeof when, "always");
+    else if (p->min_opt == p->max_opt)
+      snprintf(when, sizeof when, "-O%d", p->min_opt);
+    else
+      snprintf(when, sizeof when, "-O%d..%d", p->min_opt, p->max_opt);
     fprintf(out, "  %-18s %-7s %-15s %s\n", p->name, when,
             p->graphs == ON_ALL ? "all graphs" : p->graphs == ON_TRAIN ? "training graph" : "inference graphs",
             p->summary);
