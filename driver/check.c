@@ -3,6 +3,7 @@
  * them. */
 #include "driver.h"
 #include "frontend.h"
+#include "passes.h"
 
 #include <stdlib.h>
 
@@ -92,12 +93,26 @@ static void print_summary(const Model *m, bool list_params) {
   model_params_free(p, count);
 }
 
+/* The planned work arenas at -O2 (passes.h, lower_activation_floats). */
+static bool print_activation_memory(const Model *m, long batch) {
+  Target t;
+  target_detect_host(&t);
+  Diag d;
+  diag_init(&d, stderr);
+  int64_t infer, train;
+  if (!lower_activation_floats(m, &t, 2, batch, &infer, &train, &d)) return false;
+  printf("activation memory (batch %ld): inference %.1f MiB, training %.1f MiB\n", batch, infer * 4 / 1048576.0,
+         train * 4 / 1048576.0);
+  return true;
+}
+
 int cmd_check(int argc, char **argv) {
   bool help = false, list_params = false;
-  long max_errors = 20;
+  long max_errors = 20, batch = 0;
   const crt_option opts[] = {
       {"--params", CRT_ARG_FLAG, &list_params, NULL, "also list every parameter: state_dict key and shape"},
       {"--max-errors", CRT_ARG_INT, &max_errors, "N", "stop after N errors (default 20; 0: no limit)"},
+      {"--batch", CRT_ARG_INT, &batch, "N", "also print the peak activation memory at batch N"},
       {"--help", CRT_ARG_FLAG, &help, NULL, "show this help"},
       {NULL, 0, NULL, NULL, NULL},
   };
@@ -107,6 +122,10 @@ int cmd_check(int argc, char **argv) {
   if (help) {
     print_usage(stdout, opts);
     return 0;
+  }
+  if (batch < 0 || batch > INT32_MAX) {
+    fprintf(stderr, "cratec check: error: --batch %ld: expected a positive size\n", batch);
+    return 2;
   }
   if (nfiles != 1 || max_errors < 0) {
     fputs(nfiles != 1 ? "cratec check: error: expected one MODEL.crate file\n"
@@ -128,6 +147,7 @@ int cmd_check(int argc, char **argv) {
   Model *m = frontend_parse(src, &d);
   bool valid = m != NULL;
   if (valid) print_summary(m, list_params);
+  if (valid && batch) valid = print_activation_memory(m, batch);
   model_free(m);
   source_free(src);
   return valid ? 0 : 1;
