@@ -1,0 +1,90 @@
+/* The fused kernels at CRATE-Tiny shapes (197 tokens, dim 384, 6 heads of
+ * 64), batch 32 by default, on 1 and 2 threads: median time and GFLOP/s
+ * against the measured FMA peak.
+ *
+ *   bench_kernels [batch] [repeats] */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench_timing.h"
+#include "kt.h"
+
+enum { N = 197, D = 384, K = 6, P = 64 };
+
+typedef struct Case {
+  const char *name, *ir;
+  double flops_per_sample;
+} Case;
+
+static const Case cases[] = {
+    {"mssa_add (fused residual)",
+     "graph t { input %x : f32[B,197,384] input %y : f32[B,197,384]\n"
+     "  param %u : f32[384,384] = \"u\" param %wo : f32[384,384] = \"wo\" param %bo : f32[384] = \"bo\"\n"
+     "  %m = mssa_add(%x, %y, %u, %wo, %bo) {heads = 6, dim_head = 64, scale = 0.125} : f32[B,197,384]\n"
+     "  output \"m\" = %m }",
+     2.0 * N * D * D * 2 + 2.0 * K * N * N * P * 2},
+    {"ista_apply (folded)",
+     "graph t { input %y : f32[B,197,384] param %m : f32[384,384] = \"m\"\n"
+     "  %o = ista_apply(%y, %m) {threshold = 0.01} : f32[B,197,384] output \"o\" = %o }",
+     2.0 * N * D * D},
+    {"ista (two-GEMM training form)",
+     "graph t { input %y : f32[B,197,384] param %d : f32[384,384] = \"d\"\n"
+     "  %o = ista(%y, %d) {step = 0.1, lambda = 0.1} : f32[B,197,384] output \"o\" = %o }",
+     4.0 * N * D * D},
+    {"linear 384->384 (+bias)",
+     "graph t { input %y : f32[B,197,384] param %w : f32[384,384] = \"w\" param %b : f32[384] = \"b\"\n"
+     "  %o = linear(%y, %w, %b) : f32[B,197,384] output \"o\" = %o }",
+     2.0 * N * D * D},
+};
+
+static int batch = 32, repeats = 7;
+
+/* A Check test, so a harness failure (a kernel that does not compile) is
+ * reported like in the tests. */
+START_TEST(bench) {
+  const char *isa;
+  double peak = fma_peak_gflops(1, 3, &isa);
+  printf("per-core fp32 FMA peak (%s): %.1f GFLOP/s; batch %d, median of %d\n", isa, peak, batch, repeats);
+  printf("%-32s %7s %10s %9s %8s\n", "kernel", "threads", "ms", "GFLOP/s", "of peak");
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    KTest t;
+    kt_open(&t, cases[c].ir, batch, "llvm");
+    kt_fill_all(&t, 1, -1, 1);
+    for (int threads = 1; threads <= 2; threads++) {
+      crt_set_threads(threads);
+      kt_run(&t);   /* warm-up: JIT kernels, packing scratch, page faults */
+      double times[100];
+      for (int r = 0; r < repeats; r++) {
+        double t0 = bench_seconds();
+        kt_run(&t);
+        times[r] = bench_seconds() - t0;
+      }
+      double s = bench_median(times, repeats), gflops = cases[c].flops_per_sample * batch / s / 1e9;
+      printf("%-32s %7d %10.2f %9.1f %7.1f%%\n", cases[c].name, threads, s * 1e3, gflops,
+             100 * gflops / (peak * threads));
+    }
+    kt_close(&t);
+  }
+}
+END_TEST
+
+int main(int argc, char **argv) {
+  batch = argc > 1 ? atoi(argv[1]) : 32;
+  repeats = argc > 2 ? atoi(argv[2]) : 7;
+  if (batch < 1 || repeats < 1 || repeats > 100) {
+    fprintf(stderr, "usage: bench_kernels [batch >= 1] [repeats 1..100]\n");
+    return 2;
+  }
+  Suite *s = suite_create("bench_kernels");
+  TCase *tc = tcase_create("bench");
+  tcase_set_timeout(tc, 0);
+  tcase_add_test(tc, bench);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_SILENT);
+  int failed = srunner_ntests_failed(sr);
+  if (failed) srunner_print(sr, CK_NORMAL);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
