@@ -156,14 +156,15 @@ static int close_output(FILE *out, const char *path) {
   return 1;
 }
 
-/* --emit ir / dot: the graph as built, before any pass. */
+/* --emit ir / dot: the graph as built, before any pass, except that the
+ * training graph has its backward part (autodiff needs no target). */
 static int emit_graph(const Model *m, const BuildOptions *o) {
   Diag d;
   diag_init(&d, stderr);
-  Graph *g = strcmp(o->graph, "train") == 0 ? ir_build_training(m, m->train.label_smoothing, &d)
-                                            : ir_build_inference(m, &d);
+  bool train = strcmp(o->graph, "train") == 0;
+  Graph *g = train ? ir_build_training(m, m->train.label_smoothing, &d) : ir_build_inference(m, &d);
   if (g && o->batch) ir_set_batch(g, o->batch);
-  if (!g || !ir_verify(g, &d)) {
+  if (!g || (train && !pass_autodiff(g, NULL, &d)) || !ir_verify(g, &d)) {
     ir_graph_free(g);
     return 1;
   }

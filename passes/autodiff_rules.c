@@ -40,9 +40,9 @@ static bool mssa_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
     IrOp *attn = ir_op_new(IR_OP_MSSA, op->operands.items, 2);
     ir_attr_copy_all(attn, op);
     char *name = xasprintf("%s.o", op->results.items[0]->name);
-    IrValue *o = ad_emit(ad, attn, (const char *const *)&name);
+    IrValue *o = ir_emit(ad->g, attn, (const char *const *)&name, ad->d);
     free(name);
-    if (!o) return false;
+    if (!o) return !(ad->failed = true);
     IrOp *lin = ir_op_new(IR_OP_LINEAR_GRAD, (IrValue *[]){o, operand(op, 2), gy}, 3);
     if (!(go = ad_emit(ad, lin, (const char *[]){o->name, operand(op, 2)->name}))) return false;
     ad_accumulate(ad, operand(op, 2), lin->results.items[1]);
