@@ -55,6 +55,13 @@ int crt_host_main(const crt_model *model, int argc, char **argv) {
   return HOST_USAGE;
 }
 
+int host_argmax(const float *x, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (x[i] > x[best]) best = i;
+  return best;
+}
+
 int host_fail(const host *h, const crt_error *e) {
   fprintf(stderr, "%s %s: error: %s\n", h->prog, h->cmd, e->msg);
   return HOST_FAIL;

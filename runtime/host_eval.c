@@ -26,13 +26,6 @@ static void bufs_free(batch_bufs *b) {
   crt_free(b->images), crt_free(b->logits), crt_free(b->probs), crt_free(b->labels);
 }
 
-static int argmax(const float *x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best]) best = i;
-  return best;
-}
-
 int host_evaluate(crt_session *s, const crt_dataset *d, int64_t batch, double *accuracy,
                   double *loss, crt_error *e) {
   const crt_model_info *m = crt_session_info(s);
@@ -48,7 +41,7 @@ int host_evaluate(crt_session *s, const crt_dataset *d, int64_t batch, double *a
          ref_crossentropy_forward(&mean, b.probs, b.logits, b.labels, (int)n, m->classes, 0, e);
     loss_sum += mean * (double)n;
     for (int64_t i = 0; !rc && i < n; i++)
-      correct += argmax(b.logits + i * m->classes, m->classes) == b.labels[i];
+      correct += host_argmax(b.logits + i * m->classes, m->classes) == b.labels[i];
   }
   *accuracy = seen ? (double)correct / (double)seen : 0;
   *loss = seen ? loss_sum / (double)seen : 0;
@@ -133,7 +126,7 @@ int host_classify(const host *h, int argc, char **argv) {
            : HOST_OK;
   int64_t correct = 0;
   for (int64_t i = 0; !rc && i < n; i++) {
-    int p = argmax(b.logits + i * classes, classes);
+    int p = host_argmax(b.logits + i * classes, classes);
     correct += p == b.labels[i];
     printf("image %lld: predicted %d, true %lld%s\n", (long long)i, p, (long long)b.labels[i],
            p == b.labels[i] ? "" : "  (wrong)");

@@ -98,13 +98,10 @@ static int run(crt_session *s, const io_opts *o, crt_error *e) {
 int host_grad(const host *h, int argc, char **argv) {
   io_opts o = {.smoothing = NAN};
   const crt_option opts[] = {
-      {"--weights", CRT_ARG_STRING, &o.weights, "FILE", "weights (safetensors); default: embedded"},
-      {"--input", CRT_ARG_STRING, &o.input, "FILE", "images F32 (B, C, H, W), labels I64 (B)"},
-      {"--output", CRT_ARG_STRING, &o.output, "FILE", "loss (1) and each parameter's gradient"},
+      HOST_IO_OPTIONS(o, "images F32 (B, C, H, W), labels I64 (B)",
+                      "loss (1) and each parameter's gradient"),
       {"--label-smoothing", CRT_ARG_DOUBLE, &o.smoothing, "S",
        "label smoothing (default: the model's train block, else 0)"},
-      {"--threads", CRT_ARG_INT, &o.threads, "T", "threads (0: all cores)"},
-      {"--help", CRT_ARG_FLAG, &o.help, NULL, "show this help"},
       {NULL, 0, NULL, NULL, NULL}};
   int rc = host_parse_io(h, &o, opts, argc, argv);
   if (rc >= 0) return rc;

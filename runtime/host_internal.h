@@ -32,6 +32,9 @@ crt_session *host_session(const host *h, const char *weights, bool random_ok, cr
 int host_dataset(crt_dataset *d, const char *spec, bool train, const crt_model_info *m,
                  crt_error *e);
 
+/* The index of the largest of X[0..N): a predicted class. */
+int host_argmax(const float *x, int n);
+
 /* Top-1 accuracy and mean plain cross-entropy over all of D, in batches. */
 int host_evaluate(crt_session *s, const crt_dataset *d, int64_t batch, double *accuracy,
                   double *loss, crt_error *e);
@@ -48,6 +51,14 @@ typedef struct io_opts {
   long threads;
   bool help;
 } io_opts;
+
+/* The options of infer and grad before their own. */
+#define HOST_IO_OPTIONS(o, input_help, output_help)                                         \
+  {"--weights", CRT_ARG_STRING, &(o).weights, "FILE", "weights (safetensors); default: embedded"}, \
+  {"--input", CRT_ARG_STRING, &(o).input, "FILE", input_help},                              \
+  {"--output", CRT_ARG_STRING, &(o).output, "FILE", output_help},                           \
+  {"--threads", CRT_ARG_INT, &(o).threads, "T", "threads (0: all cores)"},                  \
+  {"--help", CRT_ARG_FLAG, &(o).help, NULL, "show this help"}
 
 /* host_parse, then --input and --output required. */
 int host_parse_io(const host *h, io_opts *o, const crt_option *opts, int argc, char **argv);

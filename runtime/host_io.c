@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crate_ref.h"
-
 float *host_read_images(const crt_st_file *f, const crt_model_info *m, int64_t *batch,
                           crt_error *e) {
   int64_t shape[4] = {-1, m->channels, m->height, m->width};
@@ -35,11 +33,7 @@ int host_parse_io(const host *h, io_opts *o, const crt_option *opts, int argc, c
 int host_infer(const host *h, int argc, char **argv) {
   io_opts o = {0};
   const crt_option opts[] = {
-      {"--weights", CRT_ARG_STRING, &o.weights, "FILE", "weights (safetensors); default: embedded"},
-      {"--input", CRT_ARG_STRING, &o.input, "FILE", "images F32 (B, C, H, W)"},
-      {"--output", CRT_ARG_STRING, &o.output, "FILE", "logits F32 (B, classes)"},
-      {"--threads", CRT_ARG_INT, &o.threads, "T", "threads (0: all cores)"},
-      {"--help", CRT_ARG_FLAG, &o.help, NULL, "show this help"},
+      HOST_IO_OPTIONS(o, "images F32 (B, C, H, W)", "logits F32 (B, classes)"),
       {NULL, 0, NULL, NULL, NULL}};
   int rc = host_parse_io(h, &o, opts, argc, argv);
   if (rc >= 0) return rc;

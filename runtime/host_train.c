@@ -123,13 +123,6 @@ static int save(trainer *t, crt_error *e) {
                              crt_session_optimizer(t->s), &p, e);
 }
 
-static int argmax(const float *x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best]) best = i;
-  return best;
-}
-
 /* Evaluation, measures, log row and plot at the end of an epoch (or of a
  * partial one stopped by the time budget). */
 static int finish_epoch(trainer *t, epoch_record *r, crt_error *e) {
@@ -168,7 +161,7 @@ static int run_epoch(trainer *t, crt_progress *bar, double deadline, epoch_recor
     if (!isfinite(loss))
       return crt_fail(e, "the loss is %g at epoch %lld step %lld: lower --lr", loss,
                       (long long)p->epoch + 1, (long long)p->step_in_epoch + 1);
-    for (int64_t i = 0; i < n; i++) correct += argmax(t->logits + i * classes, classes) == t->labels[i];
+    for (int64_t i = 0; i < n; i++) correct += host_argmax(t->logits + i * classes, classes) == t->labels[i];
     seen += n, loss_sum += loss * (double)n;
     p->step_in_epoch++;
     crt_progress_step(bar, loss, n);
