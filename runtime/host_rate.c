@@ -56,6 +56,7 @@ static int run(crt_session *s, const char *input, const char *data, int64_t batc
     images = f ? host_read_images(f, m, &batch, e) : NULL;
     crt_st_close(f);
   } else {
+    if (m->batch) batch = m->batch;   /* P_features runs the compiled batch only */
     images = data_images(data, m, &batch, e);
   }
   ref_layer_measures *r = calloc((size_t)m->depth, sizeof *r);

@@ -76,7 +76,10 @@ int crt_session_load_initial(crt_session *s, const char *weights_path, crt_error
   crt_st_file *f = NULL;
   if (weights_path)
     f = crt_st_open(weights_path, e);
-  else if (s->model->weights && m->embedded_weights)
+  else if (m->embedded_weights && !s->model->weights)
+    return crt_fail(e, "the description declares %zu bytes of embedded weights, but none are "
+                       "linked in", m->embedded_weights);
+  else if (m->embedded_weights)
     f = crt_st_open_memory(s->model->weights, m->embedded_weights, "embedded weights", e);
   else {
     crt_session_init_params(s, m->train.seed);
