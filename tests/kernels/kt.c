@@ -17,6 +17,8 @@ static Graph *parse_verified(const char *ir) {
   return g;
 }
 
+Graph *kt_parse(const char *ir) { return parse_verified(ir); }
+
 /* Binds every value, lowers every op; returns the module and the arena size. */
 static LModule *lower_graph(Graph *g, int64_t batch, int64_t *offset, int64_t *floats) {
   LModule *m = lmodule_new("kt");
@@ -62,8 +64,12 @@ static LModule *lower_graph(Graph *g, int64_t batch, int64_t *offset, int64_t *f
 }
 
 void kt_open(KTest *t, const char *ir, int64_t batch, const char *backend) {
+  kt_open_graph(t, parse_verified(ir), batch, backend);
+}
+
+void kt_open_graph(KTest *t, Graph *g, int64_t batch, const char *backend) {
   memset(t, 0, sizeof *t);
-  t->g = parse_verified(ir);
+  t->g = g;
   t->batch = batch;
   t->offset = calloc((size_t)t->g->next_value_id, sizeof *t->offset);
   int64_t floats;

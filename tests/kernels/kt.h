@@ -25,6 +25,10 @@ typedef struct KTest {
 /* Parses, verifies and lowers IR (failing the test on any error), compiles
  * it with BACKEND ("llvm" or "c") and allocates the arena for BATCH. */
 void kt_open(KTest *t, const char *ir, int64_t batch, const char *backend);
+/* The same for a graph already built (KTest takes it). */
+void kt_open_graph(KTest *t, Graph *g, int64_t batch, const char *backend);
+/* IR text parsed and verified (failing the test otherwise). */
+Graph *kt_parse(const char *ir);
 void kt_close(KTest *t);
 void kt_run(KTest *t);
 /* The storage of the value named NAME (without '%'). */
@@ -45,5 +49,6 @@ char *kt_loops(const char *ir);
 Suite *kt_forward_suite(void);
 Suite *kt_fused_suite(void);
 Suite *kt_pass_suite(void);
+Suite *kt_model_suite(void);
 
 #endif
