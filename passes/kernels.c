@@ -1,5 +1,5 @@
 /* The table of kernel emitters, by op kind (lower.h). */
-#include "kernel_util.h"
+#include "kernel_grad.h"
 
 KernelFn kernel_for(IrOpKind kind) {
   switch (kind) {
@@ -23,6 +23,11 @@ KernelFn kernel_for(IrOpKind kind) {
   case IR_OP_MSSA_ADD: return kernel_mssa_add;
   case IR_OP_ISTA_MATRIX: return kernel_ista_matrix;
   case IR_OP_ISTA_APPLY: return kernel_ista_apply;
+  case IR_OP_CROSS_ENTROPY_GRAD: return kernel_cross_entropy_grad;
+  case IR_OP_BIAS_GRAD: return kernel_bias_grad;
+  case IR_OP_POOL_GRAD: return kernel_pool_grad;
+  case IR_OP_CLS_CONCAT_GRAD: return kernel_cls_concat_grad;
+  case IR_OP_POS_ADD_GRAD: return kernel_pos_add_grad;
   default: return NULL;
   }
 }

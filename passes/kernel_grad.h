@@ -1,0 +1,24 @@
+/* kernel_grad.h — the emitters of the backward ops (kernel_grad_*.c; the
+ * meaning of each op in docs/ir.md, "Backward ops") and what they share.
+ * Private to passes/.
+ *
+ * Thread-count independence: a batch reduction (db, dW, dpos, dcls) never
+ * splits its sum over threads; each output element is summed by one item in
+ * a fixed order (rows in order, or a GEMM whose K runs over every row), so
+ * results are bitwise the same for any number of threads. */
+#ifndef CRATEC_KERNEL_GRAD_H
+#define CRATEC_KERNEL_GRAD_H
+
+#include "kernel_util.h"
+
+/* OUT[j] = Σ_{r < ROWS} IN[r·STRIDE + j] for j < COLS, rows in order: items
+ * are blocks of columns, so every column is summed by one thread. */
+void kg_sum_rows(LowerCtx *c, LVar *out, LVar *in, LExpr *rows, int64_t stride, int64_t cols);
+
+bool kernel_cross_entropy_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_bias_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_pool_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_cls_concat_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_pos_add_grad(LowerCtx *c, const IrOp *op, Diag *d);
+
+#endif
