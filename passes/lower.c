@@ -155,13 +155,14 @@ static bool bind_features(LowerCtx *c, const Graph *g, const Model *m, LVar *fea
   bool ok = true;
   for (int k = 0; k < g->outputs.len && ok; k++) {
     const IrValue *v = g->outputs.items[k].value;
-    if (ir_type_numel(&v->type, 1) != slot) {
+    bool any_batch = v->type.dims[0] == IR_BATCH;
+    if (ir_type_numel(&v->type, 1) != (any_batch ? slot : slot * v->type.dims[0])) {
       diag(d, DIAG_ERROR, "P_features stores (tokens, dim) per layer and image; '%s' has another size "
                           "(heads·dim_head must equal dim)",
            g->outputs.items[k].name);
       return false;
     }
-    ok = v->type.dims[0] == IR_BATCH ? bind_output(c, &g->outputs.items[k], features, 0, k * slot, d)
+    ok = any_batch ? bind_output(c, &g->outputs.items[k], features, 0, k * slot, d)
                                      : bind_output(c, &g->outputs.items[k], features, k * v->type.dims[0] * slot, 0, d);
   }
   return ok;
