@@ -2,12 +2,14 @@
  * every intermediate the case records (features.safetensors), and through
  * autodiff the loss and every parameter gradient, on the graph with its
  * composite ops whole and lowered to primitives. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "case_io.h"
 #include "eval_case.h"
+#include "passes.h"
 
 static const char *const CASES[] = {"micro", "custom", "tiny_fwd"};
 enum { TRAIN_CASES = 2 };   /* tiny_fwd has no gradients */
@@ -125,6 +127,35 @@ START_TEST(autodiff_text_round_trips) {
 }
 END_TEST
 
+/* A parameter the loss does not reach gets an all-zero gradient output. */
+START_TEST(unused_parameter_gets_zero_gradient) {
+  const char *text = "graph unused {\n  input %x : f32[2,3]\n  input %labels : i64[2]\n"
+                     "  param %w : f32[3,3] = \"w\"\n  param %v : f32[4] = \"v\"\n"
+                     "  %logits = linear(%x, %w) : f32[2,3]\n"
+                     "  %loss = cross_entropy(%logits, %labels) {label_smoothing = 0.0} : f32[1]\n"
+                     "  output \"loss\" = %loss\n}\n";
+  SourceFile *src = source_from_string("unused.ir", text, strlen(text));
+  Diag *d = stderr_diag();
+  Graph *g = ir_parse(src, d);
+  ck_assert(g && pass_autodiff(g, NULL, d) && ir_verify(g, d));
+  IrEval *ev = ir_eval_new(g, 1, d);
+  const float x[6] = {1, 2, 3, -1, 0, 1}, w[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, v[4] = {5, 6, 7, 8};
+  const int64_t labels[2] = {0, 2};
+  ck_assert(ir_eval_bind_f32(ev, "x", x, d) && ir_eval_bind_i64(ev, "labels", labels, d));
+  ck_assert(ir_eval_bind_param_key(ev, "w", w, d) && ir_eval_bind_param_key(ev, "v", v, d));
+  ck_assert(ir_eval_run(ev, d));
+  const float *dv = ir_eval_output(ev, "v"), *dw = ir_eval_output(ev, "w");
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(dv[i], 0.0f);
+  /* w is the identity: dW = dlogitsᵀ x with dlogits = (softmax(x) − onehot)/2 */
+  double row0 = exp(1) + exp(2) + exp(3);
+  ck_assert_double_eq_tol(dw[0], (exp(1) / row0 - 1) / 2 * 1 + (exp(-1) / (exp(-1) + 1 + exp(1))) / 2 * -1,
+                          1e-6);
+  ir_eval_free(ev);
+  ir_graph_free(g);
+  source_free(src);
+}
+END_TEST
+
 Suite *eval_cases_suite(void) {
   Suite *s = suite_create("ir_eval: reference cases");
   TCase *tc = tcase_create("cases");
@@ -134,6 +165,7 @@ Suite *eval_cases_suite(void) {
   tcase_add_loop_test(tc, training_gradients_match_case, 0, 2 * TRAIN_CASES);
   tcase_add_loop_test(tc, autodiff_outputs_follow_params, 0, 2);
   tcase_add_loop_test(tc, autodiff_text_round_trips, 0, 2 * TRAIN_CASES);
+  tcase_add_test(tc, unused_parameter_gets_zero_gradient);
   suite_add_tcase(s, tc);
   return s;
 }
