@@ -1,8 +1,9 @@
-/* The whole micro model (tests/ir/micro.ir) lowered by the emitters and run
- * on the PyTorch reference case's weights and images: logits within the
- * reference tests' tolerance (1e-4 absolute), as built (mssa + add, the
- * two-GEMM ista), fused (fuse_mssa, fold_ista) and lowered to primitives
- * (the -O0 path). */
+/* Whole models of the PyTorch reference cases (micro: cls pooling; custom:
+ * mean pooling, label smoothing 0.1), built from their model.crate, lowered
+ * by the emitters and run on the case's weights and images: logits (and
+ * the training graph's loss) within the reference tests' tolerance (1e-4
+ * absolute, 1e-5 on the loss), as built (mssa + add, the two-GEMM ista),
+ * fused (fuse_mssa, fold_ista) and lowered to primitives (the -O0 path). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,8 @@
 #include "kt.h"
 #include "passes.h"
 
-static crt_st_file *open_case(const char *file) {
-  char *path = xasprintf("%s/micro/%s", KT_CASES_DIR, file);
+static crt_st_file *open_case(const char *name, const char *file) {
+  char *path = xasprintf("%s/%s/%s", KT_CASES_DIR, name, file);
   crt_error e;
   crt_st_file *f = crt_st_open(path, &e);
   ck_assert_msg(f != NULL, "%s", e.msg);
@@ -25,19 +26,34 @@ static const crt_tensor *tensor(const crt_st_file *f, const char *name) {
   return x;
 }
 
-static void micro_logits(PassFn pass1, PassFn pass2) {
-  char *ir = slurp(KT_SOURCE_DIR "/tests/ir/micro.ir");
-  Graph *g = kt_parse(ir);
-  free(ir);
+static Graph *case_graph(const char *name, bool training) {
+  char *path = xasprintf("%s/%s/model.crate", KT_CASES_DIR, name), *err = NULL;
+  SourceFile *src = source_read(path, &err);
+  ck_assert_msg(src != NULL, "%s", err);
+  Diag d;
+  diag_init(&d, stderr);
+  Model *m = frontend_parse(src, &d);
+  ck_assert_msg(m != NULL, "%s does not check", path);
+  Graph *g = training ? ir_build_training(m, m->train.label_smoothing, &d) : ir_build_inference(m, &d);
+  ck_assert(g != NULL);
+  model_free(m);
+  source_free(src);
+  free(path);
+  return g;
+}
+
+static void case_outputs(const char *name, bool training, PassFn pass1, PassFn pass2) {
+  Graph *g = case_graph(name, training);
   Diag d;
   diag_init(&d, stderr);
   if (pass1) ck_assert(pass1(g, NULL, &d));
   if (pass2) ck_assert(pass2(g, NULL, &d));
   ck_assert(ir_verify(g, &d));
+  crt_st_file *weights = open_case(name, "weights.safetensors"), *input = open_case(name, "input.safetensors");
+  crt_st_file *expected = open_case(name, "expected.safetensors");
+  const crt_tensor *images = tensor(input, "images");
   KTest t;
-  kt_open_graph(&t, g, 2, "llvm");
-  crt_st_file *weights = open_case("weights.safetensors"), *input = open_case("input.safetensors");
-  crt_st_file *expected = open_case("expected.safetensors");
+  kt_open_graph(&t, g, images->shape[0], "llvm");
   int n = g->params.len;
   crt_param_spec *specs = calloc((size_t)n, sizeof *specs);
   float **dst = calloc((size_t)n, sizeof *dst);
@@ -50,10 +66,18 @@ static void micro_logits(PassFn pass1, PassFn pass2) {
   }
   crt_error e;
   ck_assert_msg(crt_st_load_f32(weights, specs, n, dst, &e) == 0, "%s", e.msg);
-  const crt_tensor *images = tensor(input, "images");
   ck_assert_int_eq((int64_t)images->nbytes, kt_numel(&t, "images") * 4);
   memcpy(kt_at(&t, "images"), images->data, images->nbytes);
+  if (training) {
+    const crt_tensor *labels = crt_st_find(input, "labels");
+    ck_assert(labels && labels->dtype == CRT_I64 && labels->shape[0] == t.batch);
+    memcpy(t.labels, labels->data, labels->nbytes);
+  }
   kt_run(&t);
+  if (training) {
+    float want = *(const float *)tensor(expected, "loss")->data, got = kt_at(&t, "loss")[0];
+    ck_assert_msg(fabsf(got - want) <= 1e-5f, "loss: got %.8g, want %.8g", got, want);
+  }
   const crt_tensor *logits = tensor(expected, "logits");
   const float *want = logits->data, *got = kt_at(&t, "logits");
   for (int64_t i = 0; i < kt_numel(&t, "logits"); i++)
@@ -66,20 +90,25 @@ static void micro_logits(PassFn pass1, PassFn pass2) {
   kt_close(&t);
 }
 
-START_TEST(micro_as_built) { micro_logits(NULL, NULL); }
+static const char *const cases[] = {"micro", "custom"};
+
+START_TEST(as_built) { case_outputs(cases[_i], false, NULL, NULL); }
 END_TEST
-START_TEST(micro_fused) { micro_logits(pass_fuse_mssa, pass_fold_ista); }
+START_TEST(fused) { case_outputs(cases[_i], false, pass_fuse_mssa, pass_fold_ista); }
 END_TEST
-START_TEST(micro_primitives) { micro_logits(pass_lower_composites, NULL); }
+START_TEST(primitives) { case_outputs(cases[_i], false, pass_lower_composites, NULL); }
+END_TEST
+START_TEST(training_loss) { case_outputs(cases[_i], true, pass_fuse_mssa, NULL); }
 END_TEST
 
 Suite *kt_model_suite(void) {
   Suite *s = suite_create("kernels_model");
-  TCase *tc = tcase_create("micro");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, micro_as_built);
-  tcase_add_test(tc, micro_fused);
-  tcase_add_test(tc, micro_primitives);
+  TCase *tc = tcase_create("cases");
+  tcase_set_timeout(tc, 300);
+  tcase_add_loop_test(tc, as_built, 0, 2);
+  tcase_add_loop_test(tc, fused, 0, 2);
+  tcase_add_loop_test(tc, primitives, 0, 2);
+  tcase_add_loop_test(tc, training_loss, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }
