@@ -49,6 +49,8 @@ host_result host_wait(const char *dir, pid_t pid) {
   host_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), NULL, NULL};
   r.out = read_text(dir, "stdout");
   r.err = read_text(dir, "stderr");
+  /* error paths exit non-zero anyway: a leak or UB report must not hide there */
+  ck_assert_msg(!strstr(r.err, "Sanitizer") && !strstr(r.err, "runtime error:"), "%s", r.err);
   return r;
 }
 
