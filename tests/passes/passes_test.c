@@ -1,0 +1,59 @@
+#include "passes_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_suite.h"
+
+char *pt_read(const char *name) {
+  char *path = xasprintf("%s/%s", PASSES_TEST_DIR, name), *err = NULL;
+  SourceFile *src = source_read(path, &err);
+  ck_assert_msg(src != NULL, "%s", err);
+  char *text = xstrndup(src->text, src->len);
+  source_free(src);
+  free(path);
+  return text;
+}
+
+Graph *pt_graph_file(const char *name) {
+  char *text = pt_read(name);
+  SourceFile *src = source_from_string(name, text, strlen(text));
+  Diag d;
+  diag_init(&d, stderr);
+  Graph *g = ir_parse(src, &d);
+  ck_assert_ptr_nonnull(g);
+  ck_assert(ir_verify(g, &d));
+  source_free(src);
+  free(text);
+  return g;
+}
+
+Graph *pt_graph_model(const char *case_name, bool training) {
+  char *path = xasprintf("%s/%s/model.crate", CRATEC_TEST_DATA, case_name), *err = NULL;
+  SourceFile *src = source_read(path, &err);
+  ck_assert_msg(src != NULL, "%s", err);
+  Diag d;
+  diag_init(&d, stderr);
+  Model *m = frontend_parse(src, &d);
+  ck_assert_ptr_nonnull(m);
+  Graph *g = training ? ir_build_training(m, m->train.label_smoothing, &d) : ir_build_inference(m, &d);
+  ck_assert_ptr_nonnull(g);
+  model_free(m);
+  source_free(src);
+  free(path);
+  return g;
+}
+
+const Target *pt_target(void) {
+  static Target t;
+  static bool done;
+  if (!done) target_detect_host(&t);
+  done = true;
+  return &t;
+}
+
+int main(void) {
+  int failed = run_suite(pipeline_suite());
+  failed |= run_suite(plan_suite());
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
