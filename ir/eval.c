@@ -35,6 +35,9 @@ static const IrEvalFn eval_table[IR_OP_COUNT] = {
     [IR_OP_MATMUL_GRAD] = eval_matmul_grad,
     [IR_OP_SOFTMAX_GRAD] = eval_softmax_grad,
     [IR_OP_SHRINK_GRAD] = eval_shrink_grad,
+    [IR_OP_MSSA_ADD] = eval_mssa_add,
+    [IR_OP_ISTA_MATRIX] = eval_ista_matrix,
+    [IR_OP_ISTA_APPLY] = eval_ista_apply,
 };
 
 struct IrEval {
