@@ -57,4 +57,21 @@ typedef bool (*KernelFn)(LowerCtx *c, const IrOp *op, Diag *d);
 /* NULL when no emitter handles KIND. */
 KernelFn kernel_for(IrOpKind kind);
 
+/* ---- flat lowering (lower_flat.c) ----------------------------------------------
+ * For checking generated kernels against the reference executor (`cratec
+ * verify`, kernel tests): every value of G (batch fixed to BATCH) in its own
+ * slot of one f32 arena, no reuse — OFFSET[value id] in floats; i64 values
+ * (labels) all read the one labels buffer — followed by the kernels'
+ * scratch; FLOATS is the arena's size. PER_OP: one exported function per op,
+ * "op<i>(float *arena, int64_t *labels, int64_t batch)" for g->ops.items[i];
+ * otherwise one function "all" running every op in program order. */
+typedef struct FlatLowering {
+  LModule *module;
+  int64_t *offset;
+  int64_t floats;
+} FlatLowering;
+
+bool lower_flat(const Graph *g, int64_t batch, const Target *t, bool per_op, FlatLowering *out, Diag *d);
+void flat_lowering_free(FlatLowering *f);
+
 #endif
