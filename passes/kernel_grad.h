@@ -20,5 +20,10 @@ bool kernel_bias_grad(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_pool_grad(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_cls_concat_grad(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_pos_add_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_linear_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_matmul_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_softmax_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_shrink_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d);
 
 #endif

@@ -69,7 +69,8 @@ KRows k_row_blocks(LowerCtx *c, LExpr *rows, int64_t block, int64_t scratch_floa
 
 static LStmt *gemm_call(const char *fn, const KGemm *g) {
   LStmt *s = lcall(fn);
-  LExpr *args[] = {ki(g->ta), ki(g->tb), g->m, ki(g->n), ki(g->k), g->a, ki(g->lda), g->b, ki(g->ldb),
+  LExpr *k = g->k_expr ? g->k_expr : ki(g->k);
+  LExpr *args[] = {ki(g->ta), ki(g->tb), g->m, ki(g->n), k, g->a, ki(g->lda), g->b, ki(g->ldb),
                    lf32(g->accumulate ? 1 : 0), g->c, ki(g->ldc)};
   for (size_t i = 0; i < sizeof args / sizeof *args; i++) lcall_arg(s, args[i]);
   return s;

@@ -63,6 +63,7 @@ typedef struct KGemm {
   int64_t n, k;
   LExpr *a, *b, *c;
   int64_t lda, ldb, ldc;
+  LExpr *k_expr;   /* K when it grows with the batch (dW = dyᵀ·x); overrides k */
 } KGemm;
 LStmt *k_gemm(const KGemm *g);
 /* The same with crt_sgemm_parallel, emitted at the function level. */

@@ -28,6 +28,11 @@ KernelFn kernel_for(IrOpKind kind) {
   case IR_OP_POOL_GRAD: return kernel_pool_grad;
   case IR_OP_CLS_CONCAT_GRAD: return kernel_cls_concat_grad;
   case IR_OP_POS_ADD_GRAD: return kernel_pos_add_grad;
+  case IR_OP_LINEAR_GRAD: return kernel_linear_grad;
+  case IR_OP_MATMUL_GRAD: return kernel_matmul_grad;
+  case IR_OP_SOFTMAX_GRAD: return kernel_softmax_grad;
+  case IR_OP_SHRINK_GRAD: return kernel_shrink_grad;
+  case IR_OP_LAYERNORM_GRAD: return kernel_layernorm_grad;
   default: return NULL;
   }
 }

@@ -12,5 +12,6 @@ void kg_check_eval(KTest *t, double tol);
 void kg_check_threads(KTest *t);
 
 Suite *kg_simple_suite(void);
+Suite *kg_ops_suite(void);
 
 #endif
