@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,37 @@ static void run_config(const char *flags) {
   release(&c);
 }
 
+/* The weights file's bytes, exactly, under crate_model_weights, and their
+ * size in the description. */
+static void check_embedded(const char *flags) {
+  Compiled c;
+  char all[256];
+  snprintf(all, sizeof all, "%s --weights '%s' --embed-weights", flags, CASE "weights.safetensors");
+  build(&c, all);
+  FILE *f = fopen(CASE "weights.safetensors", "rb");
+  ck_assert_ptr_nonnull(f);
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  rewind(f);
+  unsigned char *bytes = malloc((size_t)size);
+  ck_assert_int_eq(fread(bytes, 1, (size_t)size, f), size);
+  fclose(f);
+  ck_assert_int_eq(number(c.desc, "embedded_weights"), size);
+  const unsigned char *blob = dlsym(c.handle, "crate_model_weights");
+  ck_assert_ptr_nonnull(blob);
+  ck_assert_int_eq((uintptr_t)blob % 64, 0);
+  ck_assert(memcmp(blob, bytes, (size_t)size) == 0);
+  free(bytes);
+  load_params(&c);
+  check_forward(&c);
+  release(&c);
+}
+
+START_TEST(llvm_embedded_weights) { check_embedded("-O2"); }
+END_TEST
+START_TEST(c_embedded_weights) { check_embedded("--backend c"); }
+END_TEST
+
 START_TEST(llvm_o2) { run_config("-O2"); }
 END_TEST
 START_TEST(llvm_o0) { run_config("-O0"); }
@@ -184,6 +216,8 @@ int main(void) {
   tcase_add_test(tc, llvm_o2);
   tcase_add_test(tc, llvm_o0);
   tcase_add_test(tc, c_o2);
+  tcase_add_test(tc, llvm_embedded_weights);
+  tcase_add_test(tc, c_embedded_weights);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
