@@ -69,6 +69,37 @@ END_TEST
 START_TEST(infer_embedded_weights) { infer_case("micro_embedded", "micro", false); }
 END_TEST
 
+/* DataParallel checkpoints prefix every key with "module.". */
+START_TEST(infer_module_prefixed_weights) {
+  const char *dir = scratch_dir();
+  char w[4096], prefixed[4096], in[4096], out[4096], expected[4096];
+  crt_error e;
+  crt_st_file *f = crt_st_open(CASE_PATH(w, "micro", "weights.safetensors"), &e);
+  ck_assert_msg(f, "%s", e.msg);
+  int n = crt_st_count(f);
+  crt_tensor *t = calloc((size_t)n, sizeof *t);
+  char (*names)[128] = calloc((size_t)n, sizeof *names);
+  for (int i = 0; i < n; i++) {
+    t[i] = *crt_st_at(f, i);
+    snprintf(names[i], sizeof names[i], "module.%s", t[i].name);
+    t[i].name = names[i];
+  }
+  scratch_path(prefixed, sizeof prefixed, dir, "prefixed.safetensors");
+  ck_assert_msg(crt_st_write(prefixed, t, n, NULL, &e) == 0, "%s", e.msg);
+  crt_st_close(f);
+  free(t), free(names);
+  scratch_path(out, sizeof out, dir, "logits.safetensors");
+  const char *args[] = {"infer", "--weights", prefixed, "--input",
+                        CASE_PATH(in, "micro", "input.safetensors"), "--output", out, NULL};
+  host_result r = host_run(dir, "micro", args);
+  ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+  ck_assert_int_eq(compare_files(out, CASE_PATH(expected, "micro", "expected.safetensors"),
+                                 "logits", 1e-4), 1);
+  host_result_free(&r);
+  scratch_remove(dir);
+}
+END_TEST
+
 static void grad_case(const char *name) {
   const char *dir = scratch_dir();
   char w[4096], in[4096], out[4096], expected[4096];
@@ -133,7 +164,8 @@ START_TEST(grad_other_smoothing) {
 END_TEST
 
 Suite *io_suite(void) {
-  const TTest *tests[] = {infer_micro, infer_custom, infer_embedded_weights, grad_micro,
+  const TTest *tests[] = {infer_micro, infer_custom, infer_embedded_weights,
+                          infer_module_prefixed_weights, grad_micro,
                           grad_custom, grad_other_smoothing};
   return host_suite("io", tests, sizeof tests / sizeof tests[0]);
 }

@@ -34,6 +34,7 @@ Suite *io_suite(void);
 Suite *errors_suite(void);
 Suite *train_suite(void);
 Suite *measures_suite(void);
+Suite *session_suite(void);
 /* A suite with one test case of TESTS (timeout generous for sanitizers). */
 Suite *host_suite(const char *name, const TTest *const *tests, int count);
 

@@ -1,4 +1,4 @@
-/* test_host SUITE: one CTest test per suite (io, errors, train, measures). */
+/* test_host SUITE: one CTest test per suite (io, errors, train, measures, session). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@ static const struct {
   const char *name;
   Suite *(*make)(void);
 } suites[] = {{"io", io_suite}, {"errors", errors_suite}, {"train", train_suite},
-              {"measures", measures_suite}};
+              {"measures", measures_suite}, {"session", session_suite}};
 
 int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
@@ -20,6 +20,6 @@ int main(int argc, char **argv) {
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
   }
-  fprintf(stderr, "usage: %s SUITE (io, errors, train, measures)\n", argv[0]);
+  fprintf(stderr, "usage: %s SUITE (io, errors, train, measures, session)\n", argv[0]);
   return EXIT_FAILURE;
 }
