@@ -2,8 +2,9 @@
  * host tests — the description (crate_model_desc, the ABI's JSON), the
  * configuration ref_model.c runs, and optionally embedded weights — for a
  * reference case's meta.json or the small Fashion-MNIST-shaped model.
- *   gen_model OUT.c micro|custom META.json [WEIGHTS]   (WEIGHTS: embed them)
- *   gen_model OUT.c fashion */
+ *   gen_model OUT.c [--batch B] micro|custom META.json [WEIGHTS]   (WEIGHTS: embed them)
+ *   gen_model OUT.c [--batch B] fashion
+ * --batch fixes the batch, as cratec build --batch does. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static cJSON *train_block(const char *name, const crate_config *c) {
   return t;
 }
 
-static char *describe(const char *name, const crate_model *m, size_t embedded) {
+static char *describe(const char *name, const crate_model *m, int batch, size_t embedded) {
   const crate_config *c = &m->cfg;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddNumberToObject(d, "abi", 1);
@@ -55,7 +56,10 @@ static char *describe(const char *name, const crate_model *m, size_t embedded) {
     cJSON_AddNumberToObject(layer, "dim_head", c->dim_head);
     cJSON_AddItemToArray(layers, layer);
   }
-  cJSON_AddNullToObject(d, "batch");
+  if (batch)
+    cJSON_AddNumberToObject(d, "batch", batch);
+  else
+    cJSON_AddNullToObject(d, "batch");
   cJSON *params = cJSON_AddArrayToObject(d, "params");
   for (int i = 0; i < m->slots; i++) {
     if (!m->param[i]) continue;
@@ -110,8 +114,13 @@ static void write_c(FILE *out, const char *json, const crate_config *c, const un
 }
 
 int main(int argc, char **argv) {
+  int batch = 0;
+  if (argc > 3 && strcmp(argv[2], "--batch") == 0) {
+    batch = atoi(argv[3]);
+    argv[3] = argv[1], argv += 2, argc -= 2;
+  }
   if (argc < 3 || (strcmp(argv[2], "fashion") != 0 && argc < 4)) {
-    fprintf(stderr, "usage: gen_model OUT.c fashion | micro|custom META.json [WEIGHTS]\n");
+    fprintf(stderr, "usage: gen_model OUT.c [--batch B] fashion | micro|custom META.json [WEIGHTS]\n");
     return 2;
   }
   crate_config cfg = fashion;
@@ -127,7 +136,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "gen_model: cannot read %s or build the model\n", argc > 4 ? argv[4] : "");
     return 1;
   }
-  char *json = describe(argv[2], &m, wsize);
+  char *json = describe(argv[2], &m, batch, wsize);
   FILE *out = fopen(argv[1], "w");
   if (!out || !json) return 1;
   write_c(out, json, &cfg, w, wsize);

@@ -69,6 +69,20 @@ END_TEST
 START_TEST(infer_embedded_weights) { infer_case("micro_embedded", "micro", false); }
 END_TEST
 
+/* A model compiled for batch 3 runs the case's 2 images as one padded
+ * chunk; its gradients need exactly 3. */
+START_TEST(fixed_batch_model) {
+  infer_case("micro_fixed", "micro", true);
+  const char *dir = scratch_dir();
+  char w[4096], in[4096];
+  const char *args[] = {"grad", "--weights", CASE_PATH(w, "micro", "weights.safetensors"),
+                        "--input", CASE_PATH(in, "micro", "input.safetensors"), "--output",
+                        "/dev/null", NULL};
+  host_expect_error(dir, "micro_fixed", args, "batch 2: this model was compiled for batch 3");
+  scratch_remove(dir);
+}
+END_TEST
+
 /* DataParallel checkpoints prefix every key with "module.". */
 START_TEST(infer_module_prefixed_weights) {
   const char *dir = scratch_dir();
@@ -165,7 +179,7 @@ END_TEST
 
 Suite *io_suite(void) {
   const TTest *tests[] = {infer_micro, infer_custom, infer_embedded_weights,
-                          infer_module_prefixed_weights, grad_micro,
+                          fixed_batch_model, infer_module_prefixed_weights, grad_micro,
                           grad_custom, grad_other_smoothing};
   return host_suite("io", tests, sizeof tests / sizeof tests[0]);
 }
