@@ -25,5 +25,7 @@ bool kernel_matmul_grad(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_softmax_grad(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_shrink_grad(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_ista_grad(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_mssa_grad(LowerCtx *c, const IrOp *op, Diag *d);
 
 #endif

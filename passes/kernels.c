@@ -33,6 +33,8 @@ KernelFn kernel_for(IrOpKind kind) {
   case IR_OP_SOFTMAX_GRAD: return kernel_softmax_grad;
   case IR_OP_SHRINK_GRAD: return kernel_shrink_grad;
   case IR_OP_LAYERNORM_GRAD: return kernel_layernorm_grad;
+  case IR_OP_ISTA_GRAD: return kernel_ista_grad;
+  case IR_OP_MSSA_GRAD: return kernel_mssa_grad;
   default: return NULL;
   }
 }

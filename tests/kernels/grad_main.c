@@ -6,6 +6,7 @@
 int main(void) {
   SRunner *sr = srunner_create(kg_simple_suite());
   srunner_add_suite(sr, kg_ops_suite());
+  srunner_add_suite(sr, kg_attn_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -13,5 +13,6 @@ void kg_check_threads(KTest *t);
 
 Suite *kg_simple_suite(void);
 Suite *kg_ops_suite(void);
+Suite *kg_attn_suite(void);
 
 #endif
