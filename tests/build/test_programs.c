@@ -1,0 +1,163 @@
+/* What `cratec build` hands users, run on the micro case: the executable's
+ * infer and grad commands, and a program using the `--emit lib` library
+ * through its generated header alone; compared with PyTorch's logits, loss
+ * and gradients. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "case_io.h"
+#include "cratert.h"
+#include "run_suite.h"
+
+#define CASE CRATEC_TEST_DATA "/micro/"
+
+static char dir[64];
+
+static void make_dir(void) {
+  strcpy(dir, "/tmp/cratec_test_programs_XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static void sh(const char *fmt, const char *a, const char *b) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, fmt, a, b);
+  ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+}
+
+static float *tensor(const char *file, const char *name, size_t count) {
+  crt_error e;
+  crt_st_file *f = crt_st_open(file, &e);
+  ck_assert_msg(f != NULL, "%s", e.msg);
+  float *t = case_tensor(f, name, CRT_F32, count, &e);
+  ck_assert_msg(t != NULL, "%s", e.msg);
+  crt_st_close(f);
+  return t;
+}
+
+static void assert_close(const float *got, const float *want, size_t n, float tol, const char *what) {
+  for (size_t i = 0; i < n; i++)
+    ck_assert_msg(fabsf(got[i] - want[i]) <= tol * (1 + fabsf(want[i])), "%s[%zu]: got %.7g, expected %.7g", what, i,
+                  got[i], want[i]);
+}
+
+/* Every gradient of the case's file against FILE's. */
+static void compare_grads(const char *file) {
+  crt_error e;
+  crt_st_file *want = crt_st_open(CASE "grads.safetensors", &e);
+  ck_assert_msg(want != NULL, "%s", e.msg);
+  for (int i = 0; i < crt_st_count(want); i++) {
+    const crt_tensor *t = crt_st_at(want, i);
+    size_t n = t->nbytes / 4;
+    float *w = tensor(CASE "grads.safetensors", t->name, n), *g = tensor(file, t->name, n);
+    assert_close(g, w, n, 1e-4f, t->name);
+    free(w);
+    free(g);
+  }
+  crt_st_close(want);
+}
+
+static void run_exe(const char *flags) {
+  make_dir();
+  char exe[128], out[128];
+  snprintf(exe, sizeof exe, "%s/micro", dir);
+  char build[512];
+  snprintf(build, sizeof build, "'%s' build '%s' %s -o '%%s'", CRATEC_PROGRAM, CASE "model.crate", flags);
+  sh(build, exe, NULL);
+  snprintf(out, sizeof out, "%s/logits.safetensors", dir);
+  sh("'%s' infer --weights " CASE "weights.safetensors --input " CASE "input.safetensors --output '%s'", exe, out);
+  float *want = tensor(CASE "expected.safetensors", "logits", 20), *got = tensor(out, "logits", 20);
+  assert_close(got, want, 20, 1e-4f, "logits");
+  free(want);
+  free(got);
+  snprintf(out, sizeof out, "%s/grads.safetensors", dir);
+  sh("'%s' grad --weights " CASE "weights.safetensors --input " CASE "input.safetensors --output '%s'", exe, out);
+  want = tensor(CASE "expected.safetensors", "loss", 1);
+  got = tensor(out, "loss", 1);
+  assert_close(got, want, 1, 1e-5f, "loss");
+  free(want);
+  free(got);
+  compare_grads(out);
+  remove_dir();
+}
+
+START_TEST(exe_llvm_o0) { run_exe("-O0"); }
+END_TEST
+START_TEST(exe_c_o0) { run_exe("-O0 --backend c"); }
+END_TEST
+
+/* A user's program: only micro.h, the library and the runtime's link line. */
+static const char user_program[] =
+    "#include <stdio.h>\n#include <string.h>\n#include \"micro.h\"\n"
+    "int main(int argc, char **argv) {\n"
+    "  if (argc != 3) return 2;\n"
+    "  char err[256];\n"
+    "  micro_session *s = micro_session_create(argv[1], err, sizeof err);\n"
+    "  if (!s) { fprintf(stderr, \"%s\\n\", err); return 1; }\n"
+    "  static float images[2 * MICRO_CHANNELS * MICRO_HEIGHT * MICRO_WIDTH], logits[2 * MICRO_CLASSES];\n"
+    "  FILE *in = fopen(argv[2], \"rb\");\n"
+    "  if (!in || fread(images, sizeof images, 1, in) != 1) return 1;\n"
+    "  fclose(in);\n"
+    "  if (micro_session_forward(s, images, logits, 2, err, sizeof err)) { fprintf(stderr, \"%s\\n\", err); return 1; }\n"
+    "  for (int i = 0; i < 2 * MICRO_CLASSES; i++) printf(\"%.9g\\n\", logits[i]);\n"
+    "  int64_t labels[2] = {1, 2};\n"
+    "  float loss;\n"
+    "  if (micro_session_train_step(s, images, labels, 2, 0.01, &loss, err, sizeof err)) return 1;\n"
+    "  micro_session_free(s);\n"
+    "  return loss > 0 ? 0 : 1;\n"
+    "}\n";
+
+START_TEST(library_with_header) {
+  make_dir();
+  char path[256];
+  snprintf(path, sizeof path, "%s/user.c", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(user_program, f);
+  fclose(f);
+  float *images = tensor(CASE "input.safetensors", "images", 2 * 3 * 32 * 32);
+  snprintf(path, sizeof path, "%s/images.bin", dir);
+  f = fopen(path, "wb");
+  ck_assert_int_eq(fwrite(images, sizeof *images, 2 * 3 * 32 * 32, f), 2 * 3 * 32 * 32);
+  fclose(f);
+  free(images);
+  sh("'%s' build " CASE "model.crate -O0 --emit lib -o '%s/libmicro.a'", CRATEC_PROGRAM, dir);
+  /* The header stands alone, warning-free. */
+  sh("cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c '%s/micro.h'%s", dir, "");
+  /* The link line micro.h's first comment gives. */
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror -o '%s/user' '%s/user.c' '%s/libmicro.a' %s", dir, dir,
+           dir, "-fopenmp -lxsmm -lblas -lcjson -lz -lm -ldl -lpthread");
+  ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+  snprintf(cmd, sizeof cmd, "'%s/user' " CASE "weights.safetensors '%s/images.bin'", dir, dir);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  float got[20];
+  for (int i = 0; i < 20; i++) ck_assert_int_eq(fscanf(p, "%g", &got[i]), 1);
+  ck_assert_int_eq(pclose(p), 0);
+  float *want = tensor(CASE "expected.safetensors", "logits", 20);
+  assert_close(got, want, 20, 1e-4f, "logits");
+  free(want);
+  remove_dir();
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("programs");
+  TCase *tc = tcase_create("micro");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, exe_llvm_o0);
+  tcase_add_test(tc, exe_c_o0);
+  tcase_add_test(tc, library_with_header);
+  suite_add_tcase(s, tc);
+  return run_suite(s);
+}
