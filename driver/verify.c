@@ -44,6 +44,7 @@ typedef struct Data {
 
 typedef struct Tally {
   int checked, failed;
+  int unchecked_graphs;   /* graphs that could not be compiled or run */
 } Tally;
 
 /* ---- tolerances ------------------------------------------------------------------
@@ -364,7 +365,10 @@ static bool verify_graph(const Model *m, bool train, const VerifyOptions *o, con
   IrEval *ref_after = ref_before ? reference_run(after, data, &d) : NULL;
   Compiled c = {0};
   ok = ref_after && compile_ops(after, data->batch, o, t, &c, &d);
-  if (ok) {
+  if (!ok) {
+    fprintf(stderr, "cratec verify: error: the %s graph could not be checked\n", label);
+    tally->unchecked_graphs++;
+  } else {
     printf("\n%s graph (%d ops, batch %lld, -O%ld%s, %s backend):\n", label, after->ops.len, (long long)data->batch,
            o->opt_level, o->no_fuse ? ", --no-fuse" : "", o->backend);
     float *chained = arena_new(c.flat.floats);
@@ -447,12 +451,13 @@ int cmd_verify(int argc, char **argv) {
       target_detect_host(&t);
     else
       target_for_cpu(&t, o.target_cpu, NULL, 0);
-    Tally tally = {0, 0};
+    Tally tally = {0, 0, 0};
     bool ok = true;
     if (strcmp(o.graphs, "train") != 0) ok &= verify_graph(m, false, &o, &t, &data, &tally);
     if (strcmp(o.graphs, "infer") != 0) ok &= verify_graph(m, true, &o, &t, &data, &tally);
-    printf("\n%s: %d of %d tensors within tolerance\n", ok ? "ok" : "MISMATCH", tally.checked - tally.failed,
-           tally.checked);
+    printf("\n%s: %d of %d tensors within tolerance%s\n", ok ? "ok" : tally.failed ? "MISMATCH" : "error",
+           tally.checked - tally.failed, tally.checked,
+           tally.unchecked_graphs ? "; a graph could not be checked" : "");
     status = ok ? 0 : 1;
   }
   free_data(&data);
