@@ -175,12 +175,21 @@ static int run_epoch(trainer *t, crt_progress *bar, double deadline, epoch_recor
   return p->step_in_epoch < p->steps_per_epoch;
 }
 
+static void time_used(const trainer *t) {
+  fprintf(stderr, "%s train: time budget of %g s used; checkpoint saved to %s\n", t->h->prog,
+          t->o->time_budget, t->o->save);
+}
+
 static int train_loop(trainer *t, crt_error *e) {
   crt_train_progress *p = &t->progress;
   crt_progress bar;
   crt_progress_init(&bar, stderr, p->schedule.epochs, p->steps_per_epoch);
   double deadline = t->o->time_budget > 0 ? crt_clock() + t->o->time_budget : 0;
   while (p->epoch < p->schedule.epochs) {
+    if (deadline > 0 && crt_clock() > deadline) {   /* spent exactly at an epoch's end */
+      time_used(t);
+      break;
+    }
     epoch_record r = {0};
     int stopped = run_epoch(t, &bar, deadline, &r, e);
     if (stopped < 0) return -1;
@@ -202,8 +211,7 @@ static int train_loop(trainer *t, crt_error *e) {
     }
     if (save(t, e)) return -1;
     if (stopped) {
-      fprintf(stderr, "%s train: time budget of %g s used; checkpoint saved to %s\n",
-              t->h->prog, t->o->time_budget, t->o->save);
+      time_used(t);
       break;
     }
   }
