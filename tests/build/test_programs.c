@@ -135,8 +135,8 @@ START_TEST(library_with_header) {
   sh("cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c '%s/micro.h'%s", dir, "");
   /* The link line micro.h's first comment gives. */
   char cmd[512];
-  snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror -o '%s/user' '%s/user.c' '%s/libmicro.a' %s", dir, dir,
-           dir, "-fopenmp -lxsmm -lblas -lcjson -lz -lm -ldl -lpthread");
+  snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror %s -o '%s/user' '%s/user.c' '%s/libmicro.a' %s", USER_CFLAGS,
+           dir, dir, dir, "-fopenmp -lxsmm -lblas -lcjson -lz -lm -ldl -lpthread");
   ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
   snprintf(cmd, sizeof cmd, "'%s/user' " CASE "weights.safetensors '%s/images.bin'", dir, dir);
   FILE *p = popen(cmd, "r");
