@@ -6,13 +6,13 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "build_test.h"
 #include "case_io.h"
 #include "crate_ref.h"
 #include "cratert.h"
@@ -52,15 +52,6 @@ static int64_t number(const cJSON *obj, const char *name) {
   return (int64_t)n->valuedouble;
 }
 
-static float *load(const char *file, const char *name, size_t count) {
-  crt_error e;
-  crt_st_file *f = crt_st_open(file, &e);
-  ck_assert_msg(f != NULL, "%s", e.msg);
-  float *t = case_tensor(f, name, CRT_F32, count, &e);
-  ck_assert_msg(t != NULL, "%s", e.msg);
-  crt_st_close(f);
-  return t;
-}
 
 /* Every parameter at the description's offset; then P_prepare. */
 static void load_params(Compiled *c) {
@@ -72,7 +63,7 @@ static void load_params(Compiled *c) {
     const cJSON *d;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(p, "shape")) count *= (size_t)d->valuedouble;
     const char *key = cJSON_GetObjectItemCaseSensitive(p, "key")->valuestring;
-    float *t = load(CASE "weights.safetensors", key, count);
+    float *t = bt_tensor(CASE "weights.safetensors", key, count);
     memcpy(c->params + number(p, "offset"), t, count * sizeof *t);
     free(t);
   }
@@ -98,22 +89,17 @@ static void release(Compiled *c) {
   ck_assert_int_eq(system(cmd), 0);
 }
 
-static void assert_close(const float *got, const float *want, size_t n, float tol, const char *what) {
-  for (size_t i = 0; i < n; i++)
-    ck_assert_msg(fabsf(got[i] - want[i]) <= tol * (1 + fabsf(want[i])), "%s[%zu]: got %.7g, expected %.7g", what, i,
-                  got[i], want[i]);
-}
 
 enum { B = 2, C = 3, HW = 32, CLASSES = 10, DEPTH = 2, N = 17, D = 64 };
 
 static void check_forward(Compiled *c) {
-  float *images = load(CASE "input.safetensors", "images", (size_t)B * C * HW * HW);
-  float *want = load(CASE "expected.safetensors", "logits", (size_t)B * CLASSES);
+  float *images = bt_tensor(CASE "input.safetensors", "images", (size_t)B * C * HW * HW);
+  float *want = bt_tensor(CASE "expected.safetensors", "logits", (size_t)B * CLASSES);
   float logits[B * CLASSES];
   float *work = work_for(c, "forward", B);
   run_fn forward = (run_fn)dlsym(c->handle, "crate_model_forward");
   forward(c->params, c->derived, images, logits, work, B);
-  assert_close(logits, want, B * CLASSES, 1e-4f, "logits");
+  bt_assert_close(logits, want, B * CLASSES, 1e-4f, "logits");
   crt_free(work);
   free(want);
   free(images);
@@ -131,13 +117,13 @@ static const float *param(const Compiled *c, const char *key) {
 }
 
 static void check_features(Compiled *c) {
-  float *images = load(CASE "input.safetensors", "images", (size_t)B * C * HW * HW);
+  float *images = bt_tensor(CASE "input.safetensors", "images", (size_t)B * C * HW * HW);
   size_t slot = (size_t)B * N * D;
   float *features = crt_alloc(DEPTH * 2 * slot * sizeof(float));
   float *work = work_for(c, "features", B);
   run_fn run = (run_fn)dlsym(c->handle, "crate_model_features");
   run(c->params, c->derived, images, features, work, B);
-  float *z = load(CASE "features.safetensors", "embed", slot);
+  float *z = bt_tensor(CASE "features.safetensors", "embed", slot);
   float *y = malloc(slot * sizeof *y), *q = malloc(slot * sizeof *q), mean[B * N], rstd[B * N];
   for (int l = 0; l < DEPTH; l++) {
     char key[96], wkey[96];
@@ -146,11 +132,11 @@ static void check_features(Compiled *c) {
     ref_layernorm_forward(y, mean, rstd, z, param(c, key), param(c, wkey), B * N, D, 1e-5f);
     snprintf(key, sizeof key, "transformer.layers.%d.0.fn.qkv.weight", l);
     ref_linear_forward(q, y, param(c, key), NULL, B * N, D, D);
-    assert_close(features + (2 * l) * slot, q, slot, 1e-4f, "Q");
+    bt_assert_close(features + (2 * l) * slot, q, slot, 1e-4f, "Q");
     free(z);
     snprintf(key, sizeof key, "layers.%d.out", l);
-    z = load(CASE "features.safetensors", key, slot);
-    assert_close(features + (2 * l + 1) * slot, z, slot, 1e-4f, "Z");
+    z = bt_tensor(CASE "features.safetensors", key, slot);
+    bt_assert_close(features + (2 * l + 1) * slot, z, slot, 1e-4f, "Z");
   }
   free(z);
   free(y);

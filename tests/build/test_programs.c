@@ -3,12 +3,12 @@
  * through its generated header alone; compared with PyTorch's logits, loss
  * and gradients. */
 #include <check.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "build_test.h"
 #include "case_io.h"
 #include "cratert.h"
 #include "run_suite.h"
@@ -34,21 +34,7 @@ static void sh(const char *fmt, const char *a, const char *b) {
   ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
 }
 
-static float *tensor(const char *file, const char *name, size_t count) {
-  crt_error e;
-  crt_st_file *f = crt_st_open(file, &e);
-  ck_assert_msg(f != NULL, "%s", e.msg);
-  float *t = case_tensor(f, name, CRT_F32, count, &e);
-  ck_assert_msg(t != NULL, "%s", e.msg);
-  crt_st_close(f);
-  return t;
-}
 
-static void assert_close(const float *got, const float *want, size_t n, float tol, const char *what) {
-  for (size_t i = 0; i < n; i++)
-    ck_assert_msg(fabsf(got[i] - want[i]) <= tol * (1 + fabsf(want[i])), "%s[%zu]: got %.7g, expected %.7g", what, i,
-                  got[i], want[i]);
-}
 
 /* Every gradient of the case's file against FILE's. */
 static void compare_grads(const char *file) {
@@ -58,8 +44,8 @@ static void compare_grads(const char *file) {
   for (int i = 0; i < crt_st_count(want); i++) {
     const crt_tensor *t = crt_st_at(want, i);
     size_t n = t->nbytes / 4;
-    float *w = tensor(CASE "grads.safetensors", t->name, n), *g = tensor(file, t->name, n);
-    assert_close(g, w, n, 1e-4f, t->name);
+    float *w = bt_tensor(CASE "grads.safetensors", t->name, n), *g = bt_tensor(file, t->name, n);
+    bt_assert_close(g, w, n, 1e-4f, t->name);
     free(w);
     free(g);
   }
@@ -75,15 +61,15 @@ static void run_exe(const char *flags) {
   sh(build, exe, NULL);
   snprintf(out, sizeof out, "%s/logits.safetensors", dir);
   sh("'%s' infer --weights " CASE "weights.safetensors --input " CASE "input.safetensors --output '%s'", exe, out);
-  float *want = tensor(CASE "expected.safetensors", "logits", 20), *got = tensor(out, "logits", 20);
-  assert_close(got, want, 20, 1e-4f, "logits");
+  float *want = bt_tensor(CASE "expected.safetensors", "logits", 20), *got = bt_tensor(out, "logits", 20);
+  bt_assert_close(got, want, 20, 1e-4f, "logits");
   free(want);
   free(got);
   snprintf(out, sizeof out, "%s/grads.safetensors", dir);
   sh("'%s' grad --weights " CASE "weights.safetensors --input " CASE "input.safetensors --output '%s'", exe, out);
-  want = tensor(CASE "expected.safetensors", "loss", 1);
-  got = tensor(out, "loss", 1);
-  assert_close(got, want, 1, 1e-5f, "loss");
+  want = bt_tensor(CASE "expected.safetensors", "loss", 1);
+  got = bt_tensor(out, "loss", 1);
+  bt_assert_close(got, want, 1, 1e-5f, "loss");
   free(want);
   free(got);
   compare_grads(out);
@@ -124,7 +110,7 @@ START_TEST(library_with_header) {
   ck_assert_ptr_nonnull(f);
   fputs(user_program, f);
   fclose(f);
-  float *images = tensor(CASE "input.safetensors", "images", 2 * 3 * 32 * 32);
+  float *images = bt_tensor(CASE "input.safetensors", "images", 2 * 3 * 32 * 32);
   snprintf(path, sizeof path, "%s/images.bin", dir);
   f = fopen(path, "wb");
   ck_assert_int_eq(fwrite(images, sizeof *images, 2 * 3 * 32 * 32, f), 2 * 3 * 32 * 32);
@@ -144,8 +130,8 @@ START_TEST(library_with_header) {
   float got[20];
   for (int i = 0; i < 20; i++) ck_assert_int_eq(fscanf(p, "%g", &got[i]), 1);
   ck_assert_int_eq(pclose(p), 0);
-  float *want = tensor(CASE "expected.safetensors", "logits", 20);
-  assert_close(got, want, 20, 1e-4f, "logits");
+  float *want = bt_tensor(CASE "expected.safetensors", "logits", 20);
+  bt_assert_close(got, want, 20, 1e-4f, "logits");
   free(want);
   remove_dir();
 }

@@ -35,30 +35,23 @@ static bool has_op(const Graph *g, IrOpKind kind) {
   return false;
 }
 
-START_TEST(o0_lowers_composites_golden) {
+/* ista_layer.ir through the pipeline with O is the text of EXPECTED. */
+static void check_golden(PipelineOptions o, const char *expected) {
   Graph *g = pt_graph_file("ista_layer.ir");
-  Run r = run(g, (PipelineOptions){.opt_level = 0});
+  Run r = run(g, o);
   ck_assert_msg(r.ok, "%s", r.errors);
-  char *got = ir_print_string(g), *want = pt_read("ista_layer.O0.expected");
+  char *got = ir_print_string(g), *want = pt_read(expected);
   ck_assert_str_eq(got, want);
   free(got);
   free(want);
   run_free(&r);
   ir_graph_free(g);
 }
+
+START_TEST(o0_lowers_composites_golden) { check_golden((PipelineOptions){.opt_level = 0}, "ista_layer.O0.expected"); }
 END_TEST
 
-START_TEST(o2_folds_ista_golden) {
-  Graph *g = pt_graph_file("ista_layer.ir");
-  Run r = run(g, (PipelineOptions){.opt_level = 2});
-  ck_assert_msg(r.ok, "%s", r.errors);
-  char *got = ir_print_string(g), *want = pt_read("ista_layer.O2.expected");
-  ck_assert_str_eq(got, want);
-  free(got);
-  free(want);
-  run_free(&r);
-  ir_graph_free(g);
-}
+START_TEST(o2_folds_ista_golden) { check_golden((PipelineOptions){.opt_level = 2}, "ista_layer.O2.expected"); }
 END_TEST
 
 /* fuse_mssa finds nothing in an ISTA block: its dump says so and prints
@@ -93,15 +86,7 @@ END_TEST
 /* A custom list replaces the -O list: -O2 with --passes=lower_composites
  * expands the ista instead of folding it. */
 START_TEST(custom_list_replaces_level) {
-  Graph *g = pt_graph_file("ista_layer.ir");
-  Run r = run(g, (PipelineOptions){.opt_level = 2, .passes = "lower_composites"});
-  ck_assert_msg(r.ok, "%s", r.errors);
-  char *got = ir_print_string(g), *want = pt_read("ista_layer.O0.expected");
-  ck_assert_str_eq(got, want);
-  free(got);
-  free(want);
-  run_free(&r);
-  ir_graph_free(g);
+  check_golden((PipelineOptions){.opt_level = 2, .passes = "lower_composites"}, "ista_layer.O0.expected");
 }
 END_TEST
 
