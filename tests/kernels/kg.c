@@ -53,3 +53,13 @@ void kg_check_threads(KTest *t) {
     }
   free(one.items);
 }
+
+void kg_check_graph(const char *ir, int64_t batch, const char *backend, double tol, unsigned seed, float lo, float hi) {
+  KTest t;
+  kt_open(&t, ir, batch, backend);
+  kt_fill_all(&t, seed, lo, hi);
+  kt_run(&t);
+  kg_check_eval(&t, tol);
+  kg_check_threads(&t);
+  kt_close(&t);
+}

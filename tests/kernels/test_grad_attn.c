@@ -4,32 +4,22 @@
 
 static const char *const backends[] = {"llvm", "c"};
 
-static void check_graph(const char *ir, int64_t batch, const char *backend, double tol) {
-  KTest t;
-  kt_open(&t, ir, batch, backend);
-  kt_fill_all(&t, 9, -1, 1);
-  kt_run(&t);
-  kg_check_eval(&t, tol);
-  kg_check_threads(&t);
-  kt_close(&t);
-}
-
 START_TEST(ista_grad) {
-  check_graph("graph t { input %y : f32[B,13,24] param %D : f32[24,24] = \"D\" input %dz : f32[B,13,24]\n"
+  kg_check_graph("graph t { input %y : f32[B,13,24] param %D : f32[24,24] = \"D\" input %dz : f32[B,13,24]\n"
               "  %dy, %dD = ista_grad(%y, %D, %dz) {step = 0.1, lambda = 0.1} : f32[B,13,24], f32[24,24]\n"
               "  output \"dy\" = %dy }",
-              11, backends[_i], 1e-4);
+              11, backends[_i], 1e-4, 9, -1, 1);
 }
 END_TEST
 
 /* 3 heads of 8 over 17 tokens of width 20, 5 samples: partitions hold
  * uneven numbers of (sample, head) items. */
 START_TEST(mssa_grad) {
-  check_graph("graph t { input %y : f32[B,17,20] param %u : f32[24,20] = \"u\" input %go : f32[B,17,24]\n"
+  kg_check_graph("graph t { input %y : f32[B,17,20] param %u : f32[24,20] = \"u\" input %go : f32[B,17,24]\n"
               "  %dy, %du = mssa_grad(%y, %u, %go) {heads = 3, dim_head = 8, scale = 0.35355339059327373}"
               " : f32[B,17,20], f32[24,20]\n"
               "  output \"dy\" = %dy }",
-              5, backends[_i], 1e-4);
+              5, backends[_i], 1e-4, 9, -1, 1);
 }
 END_TEST
 

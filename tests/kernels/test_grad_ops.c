@@ -4,45 +4,35 @@
 
 static const char *const backends[] = {"llvm", "c"};
 
-static void check_graph(const char *ir, int64_t batch, const char *backend, double tol) {
-  KTest t;
-  kt_open(&t, ir, batch, backend);
-  kt_fill_all(&t, 5, -1.5f, 1.5f);
-  kt_run(&t);
-  kg_check_eval(&t, tol);
-  kg_check_threads(&t);
-  kt_close(&t);
-}
-
 /* 67 samples of 2 tokens: 134 rows, more than two GEMM blocks. */
 START_TEST(linear_grad) {
-  check_graph("graph t { input %x : f32[B,2,33] param %w : f32[70,33] = \"w\" input %dy : f32[B,2,70]\n"
+  kg_check_graph("graph t { input %x : f32[B,2,33] param %w : f32[70,33] = \"w\" input %dy : f32[B,2,70]\n"
               "  %dx, %dw = linear_grad(%x, %w, %dy) : f32[B,2,33], f32[70,33]\n"
               "  output \"dx\" = %dx }",
-              67, backends[_i], 1e-4);
+              67, backends[_i], 1e-4, 5, -1.5f, 1.5f);
 }
 END_TEST
 
 START_TEST(matmul_grad) {
-  check_graph("graph t { input %a : f32[B,3,9,5] input %c : f32[B,3,9,5] input %dz : f32[B,3,9,9]\n"
+  kg_check_graph("graph t { input %a : f32[B,3,9,5] input %c : f32[B,3,9,5] input %dz : f32[B,3,9,9]\n"
               "  param %dict : f32[5,5] = \"dict\" input %dv : f32[B,3,5,5] input %dw : f32[B,3,9,5]\n"
               "  %da, %dc = matmul_grad(%a, %c, %dz) {transpose_b = 1, alpha = 0.5} : f32[B,3,9,5], f32[B,3,9,5]\n"
               "  %ta, %tc = matmul_grad(%a, %c, %dv) {transpose_a = 1} : f32[B,3,9,5], f32[B,3,9,5]\n"
               "  %sa, %sd = matmul_grad(%a, %dict, %dw) : f32[B,3,9,5], f32[5,5]\n"
               "  %ua, %ud = matmul_grad(%a, %dict, %dw) {transpose_b = 1} : f32[B,3,9,5], f32[5,5]\n"
               "  output \"da\" = %da }",
-              4, backends[_i], 1e-4);
+              4, backends[_i], 1e-4, 5, -1.5f, 1.5f);
 }
 END_TEST
 
 START_TEST(norm_and_rows) {
-  check_graph("graph t { input %x : f32[B,7,45] param %g : f32[45] = \"g\" input %dy : f32[B,7,45]\n"
+  kg_check_graph("graph t { input %x : f32[B,7,45] param %g : f32[45] = \"g\" input %dy : f32[B,7,45]\n"
               "  %dx, %dg, %db = layernorm_grad(%x, %g, %dy) {eps = 1e-05} : f32[B,7,45], f32[45], f32[45]\n"
               "  %sy = softmax(%x) : f32[B,7,45]\n"
               "  %ds = softmax_grad(%sy, %dy) : f32[B,7,45]\n"
               "  %dr = shrink_grad(%x, %dy) : f32[B,7,45]\n"
               "  output \"dx\" = %dx }",
-              19, backends[_i], 1e-5);
+              19, backends[_i], 1e-5, 5, -1.5f, 1.5f);
 }
 END_TEST
 
