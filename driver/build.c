@@ -103,6 +103,8 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
     if (o->kind >= 0 && !backend_find(o->backend)) choose("--backend", o->backend, backend_names());
     return 2;
   }
+  if (strcmp(o->target_cpu, "native") != 0 && choose("--target-cpu", o->target_cpu, driver_cpu_names()) < 0)
+    return 2;
   if (o->opt_level < 0 || o->opt_level > 3) {
     fprintf(stderr, "cratec build: error: -O%ld: the levels are -O0 to -O3\n", o->opt_level);
     return 2;
@@ -112,8 +114,8 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
     return 2;
   }
   if (o->no_train && (o->kind == EMIT_EXE || o->kind == EMIT_LIB)) {
-    fprintf(stderr, "cratec build: error: --no-train: an %s needs the training entry\n",
-            o->kind == EMIT_EXE ? "executable" : "library");
+    fprintf(stderr, "cratec build: error: --no-train: %s needs the training entry\n",
+            o->kind == EMIT_EXE ? "an executable" : "a library");
     return 2;
   }
   if (o->embed_weights && !o->weights) {

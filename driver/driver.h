@@ -11,6 +11,9 @@ int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
+/* The LLVM CPU names --target-cpu accepts (besides "native"), NULL-terminated. */
+const char *const *driver_cpu_names(void);
+
 /* Parses a subcommand's options; on error prints "cratec CMD: error: ..."
  * and returns false. --help is handled by the caller. */
 bool driver_parse_args(const char *cmd, int argc, char **argv, const crt_option *opts,
