@@ -4,8 +4,9 @@
  * Kernels are outlined rather than inlined into the entry: an op's kernel
  * takes the op's values, a scratch pointer and the batch as parameters, so
  * the identical layers of a model, and the entries that share ops, share
- * one function. LLVM's time is nearly all per kernel, so this keeps
- * CRATE-Base's build time that of one layer rather than twelve. */
+ * one function (comments aside, which may name values). LLVM's time is
+ * nearly all per kernel, so this keeps CRATE-Base's build time that of one
+ * layer rather than twelve. */
 #include "lower_model.h"
 
 #include <stdlib.h>
@@ -49,12 +50,26 @@ static int op_values(const IrOp *op, const IrValue **values) {
   return n;
 }
 
+/* M's text without its comments: emitters name the op's values in them,
+ * which differ between layers whose code is the same. */
 static char *func_text(const LModule *m) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
   lmodule_print(f, m);
   fclose(f);
+  char *out = text;
+  for (const char *line = text; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line + 1) : strlen(line);
+    const char *first = line + strspn(line, " ");
+    if (strncmp(first, "//", 2) != 0) {
+      memmove(out, line, n);
+      out += n;
+    }
+    line += n;
+  }
+  *out = '\0';
   return text;
 }
 

@@ -78,6 +78,8 @@ static void run_exe(const char *flags) {
 
 START_TEST(exe_llvm_o0) { run_exe("-O0"); }
 END_TEST
+START_TEST(exe_llvm_o2) { run_exe("-O2"); }
+END_TEST
 START_TEST(exe_c_o0) { run_exe("-O0 --backend c"); }
 END_TEST
 
@@ -142,6 +144,7 @@ int main(void) {
   TCase *tc = tcase_create("micro");
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, exe_llvm_o0);
+  tcase_add_test(tc, exe_llvm_o2);
   tcase_add_test(tc, exe_c_o0);
   tcase_add_test(tc, library_with_header);
   suite_add_tcase(s, tc);
