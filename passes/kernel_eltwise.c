@@ -23,8 +23,7 @@ bool kernel_elementwise(LowerCtx *c, const IrOp *op, Diag *d) {
 bool kernel_pos_add(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
   const IrValue *x = op->operands.items[0];
-  /* Per sample whether the batch is symbolic or fixed (cratec build --batch). */
-  int64_t per = ir_type_numel(&x->type, 1) / (x->type.dims[0] == IR_BATCH ? 1 : x->type.dims[0]);
+  int64_t per = k_sample_numel(x);
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x), *table = k_ptr(c, op->operands.items[1]);
   KItems it = k_items(c, lower_dim(c, x->type.dims[0]), 0);
   LVar *i = lower_local(c, "i", LT_I64);

@@ -19,7 +19,7 @@ bool kernel_ista_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   LVar *M = k_let(c, "m", LT_PTR_F32, lower_scratch(c, 4 * dd, 0));
   LVar *Mt = k_let(c, "mt", LT_PTR_F32, laddr(kv(M), ki(dd))), *C = k_let(c, "cy", LT_PTR_F32, laddr(kv(M), ki(2 * dd)));
   LVar *Cs = k_let(c, "csym", LT_PTR_F32, laddr(kv(M), ki(3 * dd)));
-  LVar *gp = k_let(c, "gp", LT_PTR_F32, lower_scratch(c, 0, ir_type_numel(&y->type, 1)));
+  LVar *gp = k_let(c, "gp", LT_PTR_F32, lower_scratch(c, 0, k_sample_numel(y)));
   LVar *rows = k_let(c, "rows", LT_I64, k_rows(c, y));
 
   KGemm dtd = {.ta = true, .m = ki(dim), .n = dim, .k = dim, .a = kv(D), .lda = dim, .b = kv(D), .ldb = dim,

@@ -37,7 +37,7 @@ bool kernel_bias_grad(LowerCtx *c, const IrOp *op, Diag *d) {
 bool kernel_pos_add_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
   const IrValue *dy = op->operands.items[0];
-  int64_t per = ir_type_numel(&dy->type, 1);
+  int64_t per = k_sample_numel(dy);
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, dy);
   kg_sum_rows(c, out, in, lower_dim(c, dy->type.dims[0]), per, per);
   return true;
@@ -47,7 +47,7 @@ bool kernel_pos_add_grad(LowerCtx *c, const IrOp *op, Diag *d) {
 bool kernel_cls_concat_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
   const IrValue *dy = op->operands.items[0];
-  int64_t dim = dy->type.dims[2], per_in = ir_type_numel(&dy->type, 1), per = per_in - dim;
+  int64_t dim = dy->type.dims[2], per_in = k_sample_numel(dy), per = per_in - dim;
   LVar *dx = k_ptr(c, op->results.items[0]), *dcls = k_ptr(c, op->results.items[1]), *in = k_ptr(c, dy);
   KItems it = k_items(c, lower_dim(c, dy->type.dims[0]), 0);
   LVar *i = lower_local(c, "i", LT_I64);

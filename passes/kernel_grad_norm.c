@@ -16,7 +16,7 @@ bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   LVar *dx = k_ptr(c, op->results.items[0]), *dg = k_ptr(c, op->results.items[1]);
   LVar *dbeta = k_ptr(c, op->results.items[2]);
   LVar *rows = k_let(c, "rows", LT_I64, k_rows(c, x));
-  LVar *gx = k_let(c, "dy_xhat", LT_PTR_F32, lower_scratch(c, 0, ir_type_numel(&x->type, 1)));
+  LVar *gx = k_let(c, "dy_xhat", LT_PTR_F32, lower_scratch(c, 0, k_sample_numel(x)));
   KItems it = k_items(c, kv(rows), 0);
   LVar *base = lower_local(c, "base", LT_I64), *mean = lower_local(c, "mean", LT_F32);
   LVar *var = lower_local(c, "var", LT_F32), *dev = lower_local(c, "dev", LT_F32);

@@ -30,6 +30,11 @@ LVar *k_let(LowerCtx *c, const char *name, LType t, LExpr *e);
 /* Rows of V: the product of every dimension but the last (batch included). */
 LExpr *k_rows(LowerCtx *c, const IrValue *v);
 static inline int64_t k_last_dim(const IrValue *v) { return v->type.dims[v->type.rank - 1]; }
+/* Elements of one sample (one index of the leading, batch dimension),
+ * whether the batch is symbolic or fixed by `cratec build --batch`. */
+static inline int64_t k_sample_numel(const IrValue *v) {
+  return ir_type_numel(&v->type, 1) / (v->type.dims[0] == IR_BATCH ? 1 : v->type.dims[0]);
+}
 
 /* `parallel for chunk { vector for i in chunk }` over [0, N): returns the
  * vector loop (append the body to it) and its index in *I. */
