@@ -194,6 +194,10 @@ START_TEST(llvm_o0) { run_config("-O0"); }
 END_TEST
 START_TEST(c_o2) { run_config("--backend c -O2"); }
 END_TEST
+START_TEST(llvm_fixed_batch) { run_config("--batch 2"); }
+END_TEST
+START_TEST(llvm_o0_fixed_batch) { run_config("-O0 --batch 2"); }
+END_TEST
 
 int main(void) {
   Suite *s = suite_create("compiled");
@@ -202,6 +206,8 @@ int main(void) {
   tcase_add_test(tc, llvm_o2);
   tcase_add_test(tc, llvm_o0);
   tcase_add_test(tc, c_o2);
+  tcase_add_test(tc, llvm_fixed_batch);
+  tcase_add_test(tc, llvm_o0_fixed_batch);
   tcase_add_test(tc, llvm_embedded_weights);
   tcase_add_test(tc, c_embedded_weights);
   suite_add_tcase(s, tc);
