@@ -191,8 +191,6 @@ static bool bind_train_outputs(LowerCtx *c, const Graph *g, const ParamLayout *p
 
 /* ---- entries ---------------------------------------------------------------------------- */
 
-static LVar *param(LFunc *f, const char *name, LType t) { return lfunc_param(f, name, t); }
-
 /* What every entry's lowering reads. */
 typedef struct Build {
   LModule *mod;
@@ -207,10 +205,10 @@ static bool lower_inference(const Build *b, Entry *e, int which, int64_t work[2]
   LFunc *f = e->f;
   const ParamLayout *pl = b->pl;
   Diag *d = b->d;
-  LVar *params = param(f, "params", LT_PTR_F32), *derived = param(f, "derived", LT_PTR_F32);
-  LVar *images = param(f, "images", LT_PTR_F32);
-  LVar *out = param(f, which == ENTRY_FORWARD ? "logits" : "features", LT_PTR_F32);
-  LVar *workv = param(f, "work", LT_PTR_F32), *batch = param(f, "batch", LT_I64);
+  LVar *params = lfunc_param(f, "params", LT_PTR_F32), *derived = lfunc_param(f, "derived", LT_PTR_F32);
+  LVar *images = lfunc_param(f, "images", LT_PTR_F32);
+  LVar *out = lfunc_param(f, which == ENTRY_FORWARD ? "logits" : "features", LT_PTR_F32);
+  LVar *workv = lfunc_param(f, "work", LT_PTR_F32), *batch = lfunc_param(f, "batch", LT_I64);
   e->c = lower_ctx_new(b->mod, f, batch, b->t);
   bind_params(e->c, e->g, pl, params);
   bind_derived(e->c, e, derived);
@@ -224,10 +222,10 @@ static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
   LFunc *f = e->f;
   const ParamLayout *pl = b->pl;
   Diag *d = b->d;
-  LVar *params = param(f, "params", LT_PTR_F32), *images = param(f, "images", LT_PTR_F32);
-  LVar *labels = param(f, "labels", LT_PTR_I64), *loss = param(f, "loss", LT_PTR_F32);
-  LVar *logits = param(f, "logits", LT_PTR_F32), *grads = param(f, "grads", LT_PTR_F32);
-  LVar *workv = param(f, "work", LT_PTR_F32), *batch = param(f, "batch", LT_I64);
+  LVar *params = lfunc_param(f, "params", LT_PTR_F32), *images = lfunc_param(f, "images", LT_PTR_F32);
+  LVar *labels = lfunc_param(f, "labels", LT_PTR_I64), *loss = lfunc_param(f, "loss", LT_PTR_F32);
+  LVar *logits = lfunc_param(f, "logits", LT_PTR_F32), *grads = lfunc_param(f, "grads", LT_PTR_F32);
+  LVar *workv = lfunc_param(f, "work", LT_PTR_F32), *batch = lfunc_param(f, "batch", LT_I64);
   e->c = lower_ctx_new(b->mod, f, batch, b->t);
   bind_params(e->c, e->g, pl, params);
   bool ok = bind_input(e->c, e->g, "images", images, d) && bind_input(e->c, e->g, "labels", labels, d) &&
@@ -240,7 +238,7 @@ static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
 static bool lower_prepare(const Build *b, LFunc *f, Entry *entries, int n, int64_t end, int64_t *derived_floats) {
   const ParamLayout *pl = b->pl;
   Diag *d = b->d;
-  LVar *params = param(f, "params", LT_PTR_F32), *derived = param(f, "derived", LT_PTR_F32);
+  LVar *params = lfunc_param(f, "params", LT_PTR_F32), *derived = lfunc_param(f, "derived", LT_PTR_F32);
   bool ok = true;
   *derived_floats = end;
   for (int k = 0; k < n; k++) {
