@@ -10,7 +10,9 @@
 # Installs what the peers need and says so: Debian's python3-torch and
 # OpenBLAS (apt), onnxruntime-node into bench/peers/node_modules (npm).
 # Knobs: BENCH_ROUNDS, BENCH_SECONDS (timed seconds per run, default 3),
-# BENCH_TIMEOUT (seconds per run, default 600), BENCH_OPENBLAS_CORETYPE.
+# BENCH_TIMEOUT (seconds per run, default 600), BENCH_OPENBLAS_CORETYPE,
+# BENCH_CONTESTANTS (default "cratec-llvm cratec-c pytorch onnxruntime"),
+# BENCH_CRATEC (a cratec to use instead of building BUILD_DIR's).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,12 +21,14 @@ ROUNDS=${BENCH_ROUNDS:-3}
 SECONDS_PER_RUN=${BENCH_SECONDS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 PEERS="$ROOT/bench/peers"
+read -r -a CONTESTANTS <<<"${BENCH_CONTESTANTS:-cratec-llvm cratec-c pytorch onnxruntime}"
 TORCH_PY=/usr/bin/python3     # Debian's torch lives under the system Python
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cratec-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 
+wants() { [[ " ${CONTESTANTS[*]} " == *" $1 "* ]]; }
 say() { printf 'bench: %s\n' "$*" >&2; }
 # The last meaningful line of a log, for a "failed: <reason>" cell.
 reason() { grep -v '^\s*$' "$1" 2>/dev/null | tail -n 1 | shorten; }
@@ -90,6 +94,7 @@ peer_env() {
 
 # ------------------------------------------------------------------ cratec
 build_cratec() {
+  if [ -n "${BENCH_CRATEC:-}" ]; then CRATEC=$BENCH_CRATEC; return; fi
   say "building cratec in $BUILD"
   { [ -f "$BUILD/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo; } \
     >"$WORK/cmake.log" 2>&1 &&
@@ -111,6 +116,14 @@ compile() {   # compile NAME MODEL BACKEND -> $WORK/NAME-BACKEND, or a reason in
   if ! timeout "$TIMEOUT" "$CRATEC" build "$2" -o "$out" --backend "$3" >"$out.log" 2>&1 || [ ! -x "$out" ]; then
     echo "build: $(first_error "$out.log")" >"$out.why"
   fi
+}
+
+# The per-core FMA peak, once before the rounds and once after: another
+# process can only lower it, so the table uses the higher one.
+measure_peak() {
+  local probe="$BUILD/bench/gemm/bench_peak"
+  [ -x "$probe" ] && "$probe" 5 >"$WORK/peak.log" 2>&1 &&
+    sed -n 's/^per-core peak: *\([0-9.]*\).*/\1/p' "$WORK/peak.log" >>"$WORK/peaks"
 }
 
 # ------------------------------------------------------------------- runs
@@ -160,22 +173,24 @@ contestant_cmd() {
 declare -A MODELS=([tiny]=crate_tiny.crate [fmnist]=fashion_mnist.crate)
 
 main() {
-  install_peers
   build_cratec
-  CORETYPE=$(openblas_coretype)
-  say "peers: OpenBLAS core type ${CORETYPE:-as detected}"
-
   local key backend
   for key in tiny fmnist; do
-    for backend in llvm c; do compile "$key" "$ROOT/examples/${MODELS[$key]}" "$backend"; done
+    for backend in llvm c; do
+      wants "cratec-$backend" && compile "$key" "$ROOT/examples/${MODELS[$key]}" "$backend"
+    done
   done
-
-  if [ -z "${BROKEN[pytorch]:-}" ]; then
+  if wants pytorch || wants onnxruntime; then
+    install_peers
+    CORETYPE=$(openblas_coretype)
+    say "peers: OpenBLAS core type ${CORETYPE:-as detected}"
+  fi
+  if { wants pytorch || wants onnxruntime; } && [ -z "${BROKEN[pytorch]:-}" ]; then
     say "checking the PyTorch peer against the reference cases"
     $TORCH_PY "$PEERS/check_torch.py" >"$WORK/check.log" 2>&1 ||
       BROKEN[pytorch]="does not match the reference cases: $(reason "$WORK/check.log")"
   fi
-  if [ -z "${BROKEN[onnxruntime]:-}" ]; then
+  if wants onnxruntime && [ -z "${BROKEN[onnxruntime]:-}" ]; then
     if [ -n "${BROKEN[pytorch]:-}" ]; then
       BROKEN[onnxruntime]="needs the PyTorch peer to export its model"
     elif ! $TORCH_PY "$PEERS/onnx_export.py" "$ROOT/examples/crate_tiny.crate" "$WORK/tiny.onnx" >"$WORK/onnx.log" 2>&1; then
@@ -187,16 +202,21 @@ main() {
     fi
   fi
 
-  local round workload who threads order batch key train
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  measure_peak
+  local round workload who threads batch train order=() i
   for round in $(seq 1 "$ROUNDS"); do
-    # Alternate the order between rounds so no contestant always follows the same one.
-    order="cratec-llvm cratec-c pytorch onnxruntime"
-    [ $((round % 2)) -eq 0 ] && order="onnxruntime pytorch cratec-c cratec-llvm"
+    # Reverse the order every other round so no contestant always follows the same one.
+    order=()
+    for i in "${!CONTESTANTS[@]}"; do
+      if [ $((round % 2)) -eq 1 ]; then order+=("${CONTESTANTS[i]}")
+      else order=("${CONTESTANTS[i]}" "${order[@]}"); fi
+    done
     for workload in "tiny b1 infer" "tiny b32 infer" "fmnist b128 train"; do
       read -r key batch train <<<"$workload"
       batch=${batch#b}; train=$([ "$train" = train ] && echo 1 || echo 0)
       for threads in 1 2; do
-        for who in $order; do
+        for who in "${order[@]}"; do
           [ "$who" = onnxruntime ] && [ "$train" = 1 ] && continue
           if [[ $who == cratec-* ]] && [ -f "$WORK/$key-${who#cratec-}.why" ]; then
             printf '%s\t%s\t%s\t%s\tfailed\t\t\t%s\n' "$who" "$workload" "$threads" "$round" \
@@ -210,10 +230,9 @@ main() {
     done
   done
 
-  local peak="" peak_log="$WORK/peak.log"
-  if [ -x "$BUILD/bench/gemm/bench_peak" ] && "$BUILD/bench/gemm/bench_peak" 5 >"$peak_log" 2>&1; then
-    peak=$(sed -n 's/^per-core peak: *\([0-9.]*\).*/\1/p' "$peak_log")
-  fi
+  measure_peak
+  local peak
+  peak=$(sort -g "$WORK/peaks" 2>/dev/null | tail -n 1)
   local tiny_flops fmnist_flops
   tiny_flops=$([ -x "$CRATEC" ] && flops_of "$ROOT/examples/crate_tiny.crate")
   fmnist_flops=$([ -x "$CRATEC" ] && flops_of "$ROOT/examples/fashion_mnist.crate")
@@ -221,8 +240,8 @@ main() {
   echo
   echo "## cratec benchmark, $(date -u +%Y-%m-%d)"
   echo
-  echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- per-core fp32 FMA peak (bench_peak): ${peak:-not measured} GFLOP/s; $(grep -m1 '^isa' "$peak_log" 2>/dev/null)"
+  echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load average at the start $LOAD_START, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- per-core fp32 FMA peak (bench_peak, higher of two probes): ${peak:+$peak GFLOP/s, }$(grep -m1 '^isa' "$WORK/peak.log" 2>/dev/null || echo not measured)"
   echo "- forward FLOPs per image (cratec check): CRATE-Tiny ${tiny_flops:-n/a}, fashion_mnist ${fmnist_flops:-n/a}; training counts 3x"
   echo "- $ROUNDS rounds, medians; peers: best of 1 and 2 threads, OpenBLAS core ${CORETYPE:-auto}, OMP_WAIT_POLICY=PASSIVE, large malloc thresholds"
   echo
