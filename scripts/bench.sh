@@ -12,7 +12,8 @@
 # Knobs: BENCH_ROUNDS, BENCH_SECONDS (timed seconds per run, default 3),
 # BENCH_TIMEOUT (seconds per run, default 600), BENCH_OPENBLAS_CORETYPE,
 # BENCH_CONTESTANTS (default "cratec-llvm cratec-c pytorch onnxruntime"),
-# BENCH_CRATEC (a cratec to use instead of building BUILD_DIR's).
+# BENCH_CRATEC (a cratec to use instead of building BUILD_DIR's),
+# BENCH_RESULTS_DIR (where every run is kept, default bench/results).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,7 @@ BUILD=$(cd "$ROOT" && mkdir -p "${1:-build}" && cd "${1:-build}" && pwd)
 ROUNDS=${BENCH_ROUNDS:-3}
 SECONDS_PER_RUN=${BENCH_SECONDS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-600}
+RESULTS_DIR=${BENCH_RESULTS_DIR:-$ROOT/bench/results}
 PEERS="$ROOT/bench/peers"
 read -r -a CONTESTANTS <<<"${BENCH_CONTESTANTS:-cratec-llvm cratec-c pytorch onnxruntime}"
 TORCH_PY=/usr/bin/python3     # Debian's torch lives under the system Python
@@ -247,6 +249,11 @@ main() {
   echo
   /usr/bin/python3 "$PEERS/bench_table.py" "$RESULTS" --peak "${peak:-0}" \
     --flops "tiny=${tiny_flops:-}" --flops "fmnist=${fmnist_flops:-}"
+
+  # Every run, not only the medians, for whoever wants to see the noise.
+  local keep
+  keep="$RESULTS_DIR/bench-$(date -u +%Y%m%dT%H%M%SZ).tsv"
+  mkdir -p "$RESULTS_DIR" && cp "$RESULTS" "$keep" && say "every run: $keep"
 }
 
 main

@@ -36,7 +36,9 @@ def load(path):
 
 
 def medians(runs):
-    return {k: (statistics.median(i for i, _ in v), statistics.median(m for _, m in v), len(v))
+    """Per key: median images/s, median ms, run count, slowest and fastest images/s."""
+    return {k: (statistics.median(i for i, _ in v), statistics.median(m for _, m in v), len(v),
+                min(i for i, _ in v), max(i for i, _ in v))
             for k, v in runs.items()}
 
 
@@ -72,8 +74,8 @@ def main():
     contestants = list(dict.fromkeys(k[0] for k in list(runs) + list(failures)))
 
     print('| workload | contestant | threads | images/s | latency (ms) | GFLOP/s | % of peak'
-          ' | vs ONNX Runtime | vs PyTorch | runs |')
-    print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+          ' | vs ONNX Runtime | vs PyTorch | runs | images/s range |')
+    print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for workload in workloads:
         rows = rows_for(workload, contestants, med, failures)
         best = {who: m[0] for who, _, m, _ in rows if m and who in PEERS}
@@ -81,16 +83,16 @@ def main():
         per_image = flops.get(model, 0) * (TRAIN_FLOP_FACTOR if 'train' in workload else 1)
         for who, threads, m, reason in rows:
             if m is None:
-                print(f'| {workload} | {who} | {threads} | failed: {reason} | | | | | | 0 |')
+                print(f'| {workload} | {who} | {threads} | failed: {reason} | | | | | | 0 | |')
                 continue
-            ips, ms, n = m
+            ips, ms, n, slowest, fastest = m
             gflops = per_image * ips / 1e9 if per_image else None
             of_peak = (f'{100 * gflops / (args.peak * threads):.1f}%'
                        if gflops and args.peak > 0 else 'n/a')
             ratio = {p: (f'{ips / best[p]:.2f}x' if p in best else '—') for p in PEERS}
             print(f'| {workload} | {who} | {threads} | {ips:.2f} | {ms:.2f} | '
                   f"{f'{gflops:.1f}' if gflops else 'n/a'} | {of_peak} | "
-                  f"{ratio['onnxruntime']} | {ratio['pytorch']} | {n} |")
+                  f"{ratio['onnxruntime']} | {ratio['pytorch']} | {n} | {slowest:.2f}–{fastest:.2f} |")
     return 0
 
 

@@ -53,6 +53,7 @@ class BenchTableTest(unittest.TestCase):
         self.assertEqual(row[4], '1.25x')
         self.assertEqual(row[5], '2.00x')
         self.assertEqual(row[6], '3')
+        self.assertEqual(row[7], '10.00–40.00')
 
     def test_peers_show_their_best_thread_count_only(self):
         rows = table()
@@ -66,7 +67,7 @@ class BenchTableTest(unittest.TestCase):
     def test_failure_is_a_cell_not_a_crash(self):
         row = table()[('tiny b1 infer', 'cratec-c', '1')]
         self.assertEqual(row[0], 'failed: build: undefined reference to `f`')
-        self.assertEqual(row[-1], '0')
+        self.assertEqual(row[6], '0')
 
     def test_training_counts_three_forward_passes_and_has_no_ort(self):
         row = table()[('fmnist b128 train', 'pytorch', '1')]
