@@ -10,7 +10,8 @@
 # Installs what the peers need and says so: Debian's python3-torch and
 # OpenBLAS (apt), onnxruntime-node into bench/peers/node_modules (npm).
 # Knobs: BENCH_ROUNDS, BENCH_SECONDS (timed seconds per run, default 3),
-# BENCH_TIMEOUT (seconds per run, default 600), BENCH_OPENBLAS_CORETYPE,
+# BENCH_TIMEOUT (seconds per run, default 300), BENCH_THREADS (default "1 2"),
+# BENCH_OPENBLAS_CORETYPE,
 # BENCH_CONTESTANTS (default "cratec-llvm cratec-c pytorch onnxruntime"),
 # BENCH_CRATEC (a cratec to use instead of building BUILD_DIR's),
 # BENCH_RESULTS_DIR (where every run is kept, default bench/results).
@@ -20,13 +21,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$ROOT" && mkdir -p "${1:-build}" && cd "${1:-build}" && pwd)
 ROUNDS=${BENCH_ROUNDS:-3}
 SECONDS_PER_RUN=${BENCH_SECONDS:-3}
-TIMEOUT=${BENCH_TIMEOUT:-600}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+read -r -a THREADS <<<"${BENCH_THREADS:-1 2}"
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$ROOT/bench/results}
 PEERS="$ROOT/bench/peers"
 read -r -a CONTESTANTS <<<"${BENCH_CONTESTANTS:-cratec-llvm cratec-c pytorch onnxruntime}"
 TORCH_PY=/usr/bin/python3     # Debian's torch lives under the system Python
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cratec-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM   # through the EXIT trap
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 
@@ -217,7 +220,7 @@ main() {
     for workload in "tiny b1 infer" "tiny b32 infer" "fmnist b128 train"; do
       read -r key batch train <<<"$workload"
       batch=${batch#b}; train=$([ "$train" = train ] && echo 1 || echo 0)
-      for threads in 1 2; do
+      for threads in "${THREADS[@]}"; do
         for who in "${order[@]}"; do
           [ "$who" = onnxruntime ] && [ "$train" = 1 ] && continue
           if [[ $who == cratec-* ]] && [ -f "$WORK/$key-${who#cratec-}.why" ]; then
