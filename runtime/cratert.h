@@ -244,6 +244,7 @@ typedef struct crt_dataset {
   uint8_t *images;
   uint8_t *labels;
   float mean[CRT_DATA_MAX_CHANNELS], std[CRT_DATA_MAX_CHANNELS];
+  const char *const *class_names;   /* CLASSES names (Fashion-MNIST, CIFAR-10), or NULL */
 } crt_dataset;
 
 /* Where Debian's dataset-fashion-mnist package puts the files. */

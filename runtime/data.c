@@ -27,7 +27,11 @@ static int load_idx_dir(crt_dataset *d, const char *dir, bool train, float mean,
 }
 
 int crt_dataset_load_fashion_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e) {
-  return load_idx_dir(d, dir ? dir : CRT_FASHION_MNIST_DIR, train, 0.2860f, 0.3530f, e);
+  static const char *const names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  if (load_idx_dir(d, dir ? dir : CRT_FASHION_MNIST_DIR, train, 0.2860f, 0.3530f, e)) return -1;
+  d->class_names = names;
+  return 0;
 }
 
 int crt_dataset_load_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e) {

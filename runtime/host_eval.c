@@ -128,8 +128,12 @@ int host_classify(const host *h, int argc, char **argv) {
   for (int64_t i = 0; !rc && i < n; i++) {
     int p = host_argmax(b.logits + i * classes, classes);
     correct += p == b.labels[i];
-    printf("image %lld: predicted %d, true %lld%s\n", (long long)i, p, (long long)b.labels[i],
-           p == b.labels[i] ? "" : "  (wrong)");
+    if (d.class_names)
+      printf("image %lld: predicted %-11s true %-11s%s\n", (long long)i, d.class_names[p],
+             d.class_names[b.labels[i]], p == b.labels[i] ? "" : "  (wrong)");
+    else
+      printf("image %lld: predicted %d, true %lld%s\n", (long long)i, p, (long long)b.labels[i],
+             p == b.labels[i] ? "" : "  (wrong)");
   }
   if (!rc) printf("correct: %lld of %lld\n", (long long)correct, (long long)n);
   bufs_free(&b);

@@ -95,10 +95,13 @@ START_TEST(idx_plain_and_gzipped) {
     check_idx_contents(&d);
     ck_assert_float_eq(d.mean[0], 0.1307f);
     ck_assert_float_eq(d.std[0], 0.3081f);
+    ck_assert_ptr_null(d.class_names);   /* MNIST's classes are the digits themselves */
     crt_dataset_free(&d);
     snprintf(spec, sizeof spec, "fashion-mnist:%s", f.dir);
     ck_assert_msg(crt_dataset_open(&d, spec, false, &e) == 0, "%s", e.msg);
     ck_assert_float_eq(d.mean[0], 0.2860f);
+    ck_assert_str_eq(d.class_names[0], "T-shirt/top");
+    ck_assert_str_eq(d.class_names[9], "Ankle boot");
     crt_dataset_free(&d);
     scratch_remove(f.dir);
   }
@@ -223,6 +226,8 @@ START_TEST(cifar10_batches) {
   ck_assert_int_eq(d.count, 4);
   ck_assert_int_eq(d.labels[0], 0);
   ck_assert_float_eq(d.mean[2], 0.4465f);
+  ck_assert_str_eq(d.class_names[0], "airplane");
+  ck_assert_str_eq(d.class_names[9], "truck");
   crt_dataset_free(&d);
 
   char path[4200];
