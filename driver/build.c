@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "driver.h"
@@ -76,7 +77,7 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
       {"--backend", CRT_ARG_STRING, &o->backend, "NAME", "llvm (default) or c"},
       {"--target-cpu", CRT_ARG_STRING, &o->target_cpu, "NAME", "LLVM CPU name (default native)"},
       {"--weights", CRT_ARG_STRING, &o->weights, "FILE", "safetensors weights, checked against the model"},
-      {"--embed-weights", CRT_ARG_FLAG, &o->embed_weights, NULL, "embed --weights in the output"},
+      {"--embed-weights", CRT_ARG_FLAG, &o->embed_weights, NULL, "embed --weights (a weights file or a training checkpoint) in the output"},
       {"--batch", CRT_ARG_INT, &o->batch, "N", "fix the batch size (default: any batch, B)"},
       {"--no-train", CRT_ARG_FLAG, &o->no_train, NULL, "inference only: no P_train_step (not for exe or lib)"},
       {"--passes", CRT_ARG_STRING, &o->passes, "A,B", "run these passes instead of the -O level's list"},
@@ -180,34 +181,43 @@ static int emit_graph(const Model *m, const BuildOptions *o) {
   return status;
 }
 
-/* The weights file's bytes, checked against the model (every key, shape
- * and dtype), or NULL after an error. */
-static crt_st_file *load_weights(const Model *m, const char *path) {
+/* The model's weights from a weights file or a training checkpoint,
+ * checked against the model (every key, shape and dtype), or NULL after an
+ * error. *NPARAMS gets the count; free with free_weights. */
+static float **load_weights(const Model *m, const char *path, ParamInfo **info, int *nparams, bool *exact) {
   crt_error e;
   crt_st_file *f = crt_st_open(path, &e);
   if (!f) {
     fprintf(stderr, "cratec build: error: %s\n", e.msg);
     return NULL;
   }
-  ParamInfo *info;
-  int n = model_params(m, &info);
+  int n = *nparams = model_params(m, info);
   crt_param_spec *specs = xcalloc((size_t)n + 1, sizeof *specs);
   float **dst = xcalloc((size_t)n + 1, sizeof *dst);
   for (int i = 0; i < n; i++) {
-    specs[i].key = info[i].key;
-    specs[i].rank = info[i].rank;
-    memcpy(specs[i].shape, info[i].shape, sizeof info[i].shape);
-    dst[i] = xmalloc((size_t)info[i].numel * sizeof **dst);
+    specs[i].key = (*info)[i].key;
+    specs[i].rank = (*info)[i].rank;
+    memcpy(specs[i].shape, (*info)[i].shape, sizeof (*info)[i].shape);
+    dst[i] = xmalloc((size_t)(*info)[i].numel * sizeof **dst);
   }
-  bool ok = crt_st_load_f32(f, specs, n, dst, &e) == 0;
+  bool ok = crt_checkpoint_load_weights(f, specs, n, dst, &e) == 0;
   if (!ok) fprintf(stderr, "cratec build: error: %s\n", e.msg);
+  /* The file holds the model's tensors under their own keys and nothing else. */
+  *exact = ok && crt_st_count(f) == n;
+  for (int i = 0; *exact && i < n; i++) *exact = strcmp(crt_st_find(f, specs[i].key)->name, specs[i].key) == 0;
+  free(specs);
+  crt_st_close(f);
+  if (ok) return dst;
   for (int i = 0; i < n; i++) free(dst[i]);
   free(dst);
-  free(specs);
-  model_params_free(info, n);
-  if (ok) return f;
-  crt_st_close(f);
+  model_params_free(*info, n);
   return NULL;
+}
+
+static void free_weights(float **w, ParamInfo *info, int n) {
+  for (int i = 0; i < n; i++) free(w[i]);
+  free(w);
+  model_params_free(info, n);
 }
 
 static void set_target(Target *t, const char *cpu) {
@@ -239,6 +249,34 @@ static bool read_file(const char *path, const void **bytes, size_t *size) {
   *bytes = buf;
   *size = (size_t)n;
   return true;
+}
+
+/* The bytes to embed: the file itself when it holds exactly the model's
+ * tensors, else (a training checkpoint, `module.` keys) the weights alone,
+ * re-written under their official keys. */
+static bool embedded_bytes(const char *path, bool exact, float *const *w, const ParamInfo *info, int n,
+                           const void **bytes, size_t *size) {
+  if (exact) return read_file(path, bytes, size);
+  char dir[] = "/tmp/cratec-weights-XXXXXX";
+  if (!mkdtemp(dir)) {
+    fprintf(stderr, "cratec build: error: cannot make a temporary directory: %s\n", strerror(errno));
+    return false;
+  }
+  char *tmp = xasprintf("%s/weights.safetensors", dir);
+  crt_tensor *t = xcalloc((size_t)n, sizeof *t);
+  for (int i = 0; i < n; i++) {
+    t[i] = (crt_tensor){info[i].key, CRT_F32, info[i].rank, {0}, w[i], (size_t)info[i].numel * sizeof(float)};
+    memcpy(t[i].shape, info[i].shape, sizeof info[i].shape);
+  }
+  crt_error e;
+  bool ok = crt_st_write(tmp, t, n, NULL, &e) == 0;
+  if (!ok) fprintf(stderr, "cratec build: error: %s\n", e.msg);
+  ok = ok && read_file(tmp, bytes, size);
+  remove(tmp);
+  rmdir(dir);
+  free(tmp);
+  free(t);
+  return ok;
 }
 
 static const char *default_output(const Model *m, int kind, char **owned) {
@@ -306,12 +344,16 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
 }
 
 static int compile(const Model *m, const BuildOptions *o) {
-  crt_st_file *weights = o->weights ? load_weights(m, o->weights) : NULL;
+  ParamInfo *info = NULL;
+  int nparams = 0;
+  bool exact = false;
+  float **weights = o->weights ? load_weights(m, o->weights, &info, &nparams, &exact) : NULL;
   if (o->weights && !weights) return 1;
-  crt_st_close(weights);
   LowerOptions lo = {.prefix = o->kind == EMIT_LIB ? m->name : "crate_model", .batch = o->batch,
                      .no_train = o->no_train, .pipeline = pipeline_options(o)};
-  if (o->embed_weights && !read_file(o->weights, &lo.weights, &lo.weights_size)) return 1;
+  bool ok = !o->embed_weights || embedded_bytes(o->weights, exact, weights, info, nparams, &lo.weights, &lo.weights_size);
+  if (weights) free_weights(weights, info, nparams);
+  if (!ok) return 1;
   Target t;
   set_target(&t, o->target_cpu);
   lo.target = &t;

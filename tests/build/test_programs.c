@@ -139,6 +139,61 @@ START_TEST(library_with_header) {
 }
 END_TEST
 
+/* A training checkpoint of micro's weights (with AdamW state and progress),
+ * as `train --save` writes it. */
+static void write_checkpoint(const char *path) {
+  crt_error e;
+  crt_st_file *w = crt_st_open(CASE "weights.safetensors", &e);
+  ck_assert_msg(w != NULL, "%s", e.msg);
+  int n = crt_st_count(w);
+  crt_param_spec *specs = calloc((size_t)n, sizeof *specs);
+  size_t *offsets = calloc((size_t)n, sizeof *offsets), floats = 0;
+  for (int i = 0; i < n; i++) {
+    const crt_tensor *t = crt_st_at(w, i);
+    specs[i].key = t->name;
+    specs[i].rank = t->rank;
+    memcpy(specs[i].shape, t->shape, (size_t)t->rank * sizeof *t->shape);
+    offsets[i] = floats;
+    floats += t->nbytes / sizeof(float);
+  }
+  float *flat = malloc(floats * sizeof *flat);
+  for (int i = 0; i < n; i++) memcpy(flat + offsets[i], crt_st_at(w, i)->data, crt_st_at(w, i)->nbytes);
+  crt_param_table table = {specs, offsets, n, floats};
+  crt_optimizer opt;
+  crt_optimizer_config config = crt_optimizer_defaults(CRT_OPT_ADAMW);
+  ck_assert_int_eq(crt_optimizer_init(&opt, &config, floats, &e), 0);
+  crt_train_progress progress = {.steps_per_epoch = 1, .schedule = {.kind = CRT_SCHEDULE_CONSTANT, .base_lr = 1e-3}};
+  ck_assert_msg(crt_checkpoint_save(path, &table, flat, &opt, &progress, &e) == 0, "%s", e.msg);
+  crt_optimizer_free(&opt);
+  free(flat);
+  free(offsets);
+  free(specs);
+  crt_st_close(w);
+}
+
+/* --embed-weights from a checkpoint embeds the weights alone: the program
+ * then runs with no weights file and gives PyTorch's logits. */
+START_TEST(embedded_checkpoint) {
+  make_dir();
+  char ckpt[128], exe[128], out[128];
+  snprintf(ckpt, sizeof ckpt, "%s/micro.ckpt.safetensors", dir);
+  snprintf(exe, sizeof exe, "%s/micro", dir);
+  snprintf(out, sizeof out, "%s/logits.safetensors", dir);
+  write_checkpoint(ckpt);
+  char build[512];
+  snprintf(build, sizeof build, "'%s' build '%s' --weights '%%s' --embed-weights -o '%%s'", CRATEC_PROGRAM,
+           CASE "model.crate");
+  sh(build, ckpt, exe);
+  unlink(ckpt);
+  sh("'%s' infer --input " CASE "input.safetensors --output '%s'", exe, out);
+  float *want = bt_tensor(CASE "expected.safetensors", "logits", 20), *got = bt_tensor(out, "logits", 20);
+  bt_assert_close(got, want, 20, 1e-4f, "logits");
+  free(want);
+  free(got);
+  remove_dir();
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("programs");
   TCase *tc = tcase_create("micro");
@@ -147,6 +202,7 @@ int main(void) {
   tcase_add_test(tc, exe_llvm_o2);
   tcase_add_test(tc, exe_c_o0);
   tcase_add_test(tc, library_with_header);
+  tcase_add_test(tc, embedded_checkpoint);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
