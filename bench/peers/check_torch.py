@@ -123,4 +123,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    crate_torch.run_main(main, 'check_torch')

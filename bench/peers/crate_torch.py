@@ -9,6 +9,7 @@ Runs under Debian's torch: `/usr/bin/python3`.
 import json
 import re
 import struct
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -137,8 +138,11 @@ def load_safetensors(path):
     """Every tensor of a safetensors file, by name (metadata dropped)."""
     with open(path, 'rb') as f:
         data = f.read()
-    (size,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + size])
+    try:
+        (size,) = struct.unpack('<Q', data[:8])
+        header = json.loads(data[8:8 + size])
+    except (struct.error, ValueError) as e:
+        raise ValueError(f'{path}: not a safetensors file ({e})') from None
     base = 8 + size
     out = {}
     for name, info in header.items():
@@ -287,3 +291,14 @@ def train_step(model, opt, images, labels, label_smoothing):
     loss.backward()
     opt.step()
     return loss
+
+
+def run_main(main, prog):
+    """Run a script's main: bad input (a missing file, a .crate or weights
+    file it cannot use) ends with one line naming it and exit 1, not a trace."""
+    try:
+        main()
+    except KeyError as e:
+        sys.exit(f'{prog}: missing {e}')
+    except (OSError, ValueError, RuntimeError, struct.error) as e:
+        sys.exit(f'{prog}: {e}')

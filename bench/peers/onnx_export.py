@@ -50,4 +50,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    crate_torch.run_main(main, 'onnx_export')

@@ -69,4 +69,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    crate_torch.run_main(main, 'torch_bench')
