@@ -16,7 +16,8 @@ bool kernel_ista(LowerCtx *c, const IrOp *op, Diag *d) {
   double eta = ir_attr_float(op, "step"), lambda = ir_attr_float(op, "lambda");
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, y), *dict = k_ptr(c, D);
   LVar *dt = k_transposed(c, D);
-  KRows r = k_row_blocks(c, k_rows(c, y), K_ROW_BLOCK, K_ROW_BLOCK * dim);
+  int64_t tile = k_row_tile(op);
+  KRows r = k_row_tiles(c, k_rows(c, y), tile, tile * dim);
   LExpr *y_blk = laddr(kv(in), kmul(kv(r.r0), ki(dim)));
   KGemm first = {.m = kv(r.nr), .n = dim, .k = dim, .a = y_blk, .lda = dim, .b = kv(dt), .ldb = dim,
                  .c = kv(r.it.scratch), .ldc = dim};
@@ -60,6 +61,6 @@ bool kernel_ista_apply(LowerCtx *c, const IrOp *op, Diag *d) {
   int64_t dim = k_last_dim(y);
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, y), *m = k_ptr(c, op->operands.items[1]);
   KEpilogue e = {.alpha = 1, .shrink = true, .threshold = ir_attr_float(op, "threshold")};
-  k_linear_rows(c, out, in, m, k_rows(c, y), dim, dim, &e);
+  k_linear_tiled(c, out, in, m, k_rows(c, y), dim, dim, &e, k_row_tile(op));
   return true;
 }

@@ -1,13 +1,22 @@
 /* GEMM kernels: linear (x·Wᵀ + b) and the -O0 primitive matmul. */
 #include "kernel_util.h"
 
-void k_linear_rows(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
-                   const KEpilogue *e) {
-  KRows r = k_row_blocks(c, rows, K_ROW_BLOCK, 0);
+static void linear_blocks(LowerCtx *c, KRows r, LVar *out, LVar *x, LVar *wt, int64_t k, int64_t n,
+                          const KEpilogue *e) {
   KGemm g = {.m = kv(r.nr), .n = n, .k = k, .a = laddr(kv(x), kmul(kv(r.r0), ki(k))), .lda = k,
              .b = kv(wt), .ldb = n, .c = laddr(kv(out), kmul(kv(r.r0), ki(n))), .ldc = n};
   lappend(r.it.body, k_gemm(&g));
   k_epilogue(c, r.it.body, e, out, r.r0, r.nr, n);
+}
+
+void k_linear_rows(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
+                   const KEpilogue *e) {
+  linear_blocks(c, k_row_blocks(c, rows, K_ROW_BLOCK, 0), out, x, wt, k, n, e);
+}
+
+void k_linear_tiled(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
+                    const KEpilogue *e, int64_t tile) {
+  linear_blocks(c, k_row_tiles(c, rows, tile, 0), out, x, wt, k, n, e);
 }
 
 LVar *k_transposed(LowerCtx *c, const IrValue *w) {
@@ -25,7 +34,7 @@ bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d) {
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x);
   KEpilogue e = {.alpha = 1, .bias = op->operands.len == 3 ? k_ptr(c, op->operands.items[2]) : NULL};
   LVar *wt = k_transposed(c, w);
-  k_linear_rows(c, out, in, wt, k_rows(c, x), w->type.dims[1], w->type.dims[0], &e);
+  k_linear_tiled(c, out, in, wt, k_rows(c, x), w->type.dims[1], w->type.dims[0], &e, k_row_tile(op));
   return true;
 }
 

@@ -3,13 +3,15 @@
  *
  *   1. W = Y Uᵀ for every token: row blocks on every core, U transposed
  *      once so no block packs it.
- *   2. Per (sample, head), over static partitions with one N×N scratch
- *      each (never every head's matrix at once): S = W_h W_hᵀ, the row
- *      exponentials exp(s·(S − max)) in place, O_h = E W_h, then O_h's rows
- *      scaled by 1/Σ (N·p multiplies instead of N·N). S is symmetric, but
- *      computing its lower block triangle and mirroring the rest was
- *      slower at CRATE-Tiny's N = 197 (the mirror reads columns: 147 ms
- *      against 120 ms per batch of 32 on one core), so S is one GEMM.
+ *   2. Per (sample, head), over static partitions with their own scratch
+ *      (never every head's matrix at once): W_hᵀ once, so neither GEMM
+ *      packs an operand, then query tiles of T rows (the op's query_tile,
+ *      set by pass_tile from the cache sizes): S_t = W_h[t] W_hᵀ, each
+ *      row's exponentials exp(s·(S − max)) in place while the tile is in
+ *      cache, O_h[t] = E_t W_h, and its rows scaled by 1/Σ (T·p multiplies
+ *      instead of T·N). S is symmetric, but computing half of it and
+ *      mirroring was slower at CRATE-Tiny's N = 197 (the mirror reads
+ *      columns: 147 ms against 120 ms per batch of 32 on one core).
  *   3. out = O W_oᵀ + b_o [+ x] in row blocks, bias and residual added while
  *      each block is in cache. Without to_out, O is the output. */
 #include "kernel_util.h"
@@ -19,34 +21,58 @@ static LExpr *head_offset(LVar *item, int64_t N, int64_t K, int64_t p) {
   return kadd(kmul(lbin(LB_DIV, kv(item), ki(K)), ki(N * K * p)), kmul(lbin(LB_REM, kv(item), ki(K)), ki(p)));
 }
 
-static void attention(LowerCtx *c, LVar *w, LVar *o, LVar *batch, int64_t N, int64_t K, int64_t p,
-                      double scale) {
-  int64_t Kp = K * p;
-  KItems it = k_items(c, kmul(kv(batch), ki(K)), N * N + N);
-  LVar *wh = lower_local(c, "wh", LT_PTR_F32), *oh = lower_local(c, "oh", LT_PTR_F32);
-  LVar *sums = lower_local(c, "sums", LT_PTR_F32), *r = lower_local(c, "r", LT_I64);
-  LVar *base = lower_local(c, "base", LT_I64), *inv = lower_local(c, "inv", LT_F32);
+/* Rows [T0, T0+NT) of head WH's output OH (the tile's S in S, its row
+ * sums in SUMS; WT is W_hᵀ with rows of LDT). */
+static void query_tile(LowerCtx *c, LStmt *body, LVar *wh, LVar *wt, LVar *oh, LVar *s, LVar *sums,
+                       LVar *t0, LVar *nt, int64_t N, int64_t Kp, int64_t p, int64_t ldt, double scale) {
+  LVar *r = lower_local(c, "r", LT_I64), *base = lower_local(c, "base", LT_I64);
   LVar *r2 = lower_local(c, "r", LT_I64), *j = lower_local(c, "j", LT_I64);
-  lappend(it.body, ldecl(wh, laddr(kv(w), head_offset(it.item, N, K, p))));
-  lappend(it.body, ldecl(oh, laddr(kv(o), head_offset(it.item, N, K, p))));
-  lappend(it.body, ldecl(sums, laddr(kv(it.scratch), ki(N * N))));
-  KGemm sim = {.tb = true, .m = ki(N), .n = N, .k = p, .a = kv(wh), .lda = Kp, .b = kv(wh), .ldb = Kp,
-               .c = kv(it.scratch), .ldc = N};
-  lappend(it.body, k_gemm(&sim));
-  LStmt *rows = lfor(r, ki(0), ki(N), LF_SERIAL);
-  lappend(rows, ldecl(base, kmul(kv(r), ki(N))));
-  LVar *sum = k_softmax_row(c, rows, it.scratch, base, N, scale);
+  LVar *inv = lower_local(c, "inv", LT_F32);
+  LExpr *w_rows = laddr(kv(wh), kmul(kv(t0), ki(Kp)));
+  KGemm sim = {.m = kv(nt), .n = N, .k = p, .a = w_rows, .lda = Kp, .b = kv(wt), .ldb = ldt,
+               .c = kv(s), .ldc = ldt};
+  lappend(body, k_gemm(&sim));
+  LStmt *rows = lfor(r, ki(0), kv(nt), LF_SERIAL);
+  lappend(rows, ldecl(base, kmul(kv(r), ki(ldt))));
+  LVar *sum = k_softmax_row(c, rows, s, base, N, scale);
   lappend(rows, lstore(kv(sums), kv(r), kv(sum)));
-  lappend(it.body, rows);
-  KGemm mix = {.m = ki(N), .n = p, .k = N, .a = kv(it.scratch), .lda = N, .b = kv(wh), .ldb = Kp,
-               .c = kv(oh), .ldc = Kp};
-  lappend(it.body, k_gemm(&mix));
-  LStmt *norm = lfor(r2, ki(0), ki(N), LF_SERIAL);
+  lappend(body, rows);
+  LExpr *o_rows = laddr(kv(oh), kmul(kv(t0), ki(Kp)));
+  KGemm mix = {.m = kv(nt), .n = p, .k = N, .a = kv(s), .lda = ldt, .b = kv(wh), .ldb = Kp,
+               .c = o_rows, .ldc = Kp};
+  lappend(body, k_gemm(&mix));
+  LStmt *norm = lfor(r2, ki(0), kv(nt), LF_SERIAL);
   lappend(norm, ldecl(inv, lbin(LB_DIV, lf32(1), kld(sums, kv(r2)))));
   LStmt *cols = lfor(j, ki(0), ki(p), LF_VECTOR);
-  lappend(cols, lstore(kv(oh), kix(kv(r2), Kp, kv(j)), kmul(kld(oh, kix(kv(r2), Kp, kv(j))), kv(inv))));
+  LExpr *at = kix(kadd(kv(t0), kv(r2)), Kp, kv(j));
+  lappend(cols, lstore(kv(oh), at, kmul(kld(oh, kix(kadd(kv(t0), kv(r2)), Kp, kv(j))), kv(inv))));
   lappend(norm, cols);
-  lappend(it.body, norm);
+  lappend(body, norm);
+}
+
+static void attention(LowerCtx *c, LVar *w, LVar *o, LVar *batch, int64_t N, int64_t K, int64_t p,
+                      double scale, int64_t T) {
+  int64_t Kp = K * p, ldt = (N + 15) / 16 * 16;   /* rows of W_hᵀ and S start on cache lines */
+  KItems it = k_items(c, kmul(kv(batch), ki(K)), p * ldt + T * ldt + T);
+  LVar *wh = lower_local(c, "wh", LT_PTR_F32), *oh = lower_local(c, "oh", LT_PTR_F32);
+  LVar *s = lower_local(c, "s", LT_PTR_F32), *sums = lower_local(c, "sums", LT_PTR_F32);
+  LVar *tc = lower_local(c, "c", LT_I64), *ti = lower_local(c, "i", LT_I64);
+  LVar *tile = lower_local(c, "tile", LT_I64), *t0 = lower_local(c, "t0", LT_I64);
+  LVar *nt = lower_local(c, "nt", LT_I64);
+  lappend(it.body, ldecl(wh, laddr(kv(w), head_offset(it.item, N, K, p))));
+  lappend(it.body, ldecl(oh, laddr(kv(o), head_offset(it.item, N, K, p))));
+  lappend(it.body, ldecl(s, laddr(kv(it.scratch), ki(p * ldt))));
+  lappend(it.body, ldecl(sums, laddr(kv(it.scratch), ki(p * ldt + T * ldt))));
+  /* W_hᵀ, once per head: the S GEMMs then read both operands as stored */
+  LStmt *tr = lfor(tc, ki(0), ki(p), LF_SERIAL), *tr_rows = lfor(ti, ki(0), ki(N), LF_VECTOR);
+  lappend(tr_rows, lstore(kv(it.scratch), kix(kv(tc), ldt, kv(ti)), kld(wh, kix(kv(ti), Kp, kv(tc)))));
+  lappend(tr, tr_rows);
+  lappend(it.body, tr);
+  LStmt *tiles = lfor(tile, ki(0), ki((N + T - 1) / T), LF_SERIAL);
+  lappend(tiles, ldecl(t0, kmul(kv(tile), ki(T))));
+  lappend(tiles, ldecl(nt, lbin(LB_MIN, ki(T), ksub(ki(N), kv(t0)))));
+  query_tile(c, tiles, wh, it.scratch, oh, s, sums, t0, nt, N, Kp, p, ldt, scale);
+  lappend(it.body, tiles);
 }
 
 /* Y, U, W_o, b_o are OPERANDS[0..3] (W_o, b_o absent without to_out);
@@ -62,13 +88,13 @@ static bool mssa(LowerCtx *c, const IrOp *op, IrValue *const *operands, int n, c
   LVar *o = n == 4 ? k_let(c, "o", LT_PTR_F32, lower_scratch(c, 0, N * Kp)) : out;
   KEpilogue none = {.alpha = 1};
   lower_emit(c, lcomment("mssa %%%s: W = Y Uᵀ", res->name));
-  k_linear_rows(c, w, in, k_transposed(c, u), kmul(kv(batch), ki(N)), d, Kp, &none);
+  k_linear_tiled(c, w, in, k_transposed(c, u), kmul(kv(batch), ki(N)), d, Kp, &none, k_row_tile(op));
   lower_emit(c, lcomment("per (sample, head): O_h = softmax(s W_h W_hᵀ) W_h"));
-  attention(c, w, o, batch, N, K, p, ir_attr_float(op, "scale"));
+  attention(c, w, o, batch, N, K, p, ir_attr_float(op, "scale"), ir_attr_int_or(op, "query_tile", N));
   if (n == 4) {
     lower_emit(c, lcomment("out = O W_oᵀ + b_o%s", residual ? " + x" : ""));
     KEpilogue epi = {.alpha = 1, .bias = k_ptr(c, operands[3]), .residual = rx};
-    k_linear_rows(c, out, o, k_transposed(c, operands[2]), kmul(kv(batch), ki(N)), Kp, e, &epi);
+    k_linear_tiled(c, out, o, k_transposed(c, operands[2]), kmul(kv(batch), ki(N)), Kp, e, &epi, k_row_tile(op));
   } else if (residual) {
     LVar *i;
     LStmt *loop = k_flat(c, kmul(kv(batch), ki(N * e)), &i);

@@ -36,9 +36,13 @@ LStmt *k_flat(LowerCtx *c, LExpr *n, LVar **i) {
   return inner;
 }
 
-KItems k_items(LowerCtx *c, LExpr *n, int64_t scratch_floats) {
+int k_parts(LowerCtx *c) {
   const Target *t = lower_target(c);
-  KItems it = {.parts = t && t->cores > 0 ? t->cores : 1};
+  return t && t->cores > 0 ? t->cores : 1;
+}
+
+KItems k_items(LowerCtx *c, LExpr *n, int64_t scratch_floats) {
+  KItems it = {.parts = k_parts(c)};
   int64_t stride = (scratch_floats + 15) / 16 * 16;   /* each block on a cache line */
   LVar *base = stride ? k_let(c, "scratch", LT_PTR_F32, lower_scratch(c, stride * it.parts, 0)) : NULL;
   LVar *count = k_let(c, "items", LT_I64, n);
@@ -57,14 +61,33 @@ KItems k_items(LowerCtx *c, LExpr *n, int64_t scratch_floats) {
   return it;
 }
 
-KRows k_row_blocks(LowerCtx *c, LExpr *rows, int64_t block, int64_t scratch_floats) {
-  LVar *total = k_let(c, "rows", LT_I64, rows);
-  KRows r = {.it = k_items(c, lbin(LB_DIV, kadd(kv(total), ki(block - 1)), ki(block)), scratch_floats)};
+/* BLOCK rows per block: the local B when not NULL, else the constant N. */
+static LExpr *block_rows(LVar *b, int64_t n) { return b ? kv(b) : ki(n); }
+
+static KRows blocks_of(LowerCtx *c, LVar *total, LVar *b, int64_t n, int64_t scratch_floats) {
+  LExpr *count = lbin(LB_DIV, kadd(kv(total), ksub(block_rows(b, n), ki(1))), block_rows(b, n));
+  KRows r = {.it = k_items(c, count, scratch_floats)};
   r.r0 = lower_local(c, "r0", LT_I64);
   r.nr = lower_local(c, "nr", LT_I64);
-  lappend(r.it.body, ldecl(r.r0, kmul(kv(r.it.item), ki(block))));
-  lappend(r.it.body, ldecl(r.nr, lbin(LB_MIN, ki(block), ksub(kv(total), kv(r.r0)))));
+  lappend(r.it.body, ldecl(r.r0, kmul(kv(r.it.item), block_rows(b, n))));
+  lappend(r.it.body, ldecl(r.nr, lbin(LB_MIN, block_rows(b, n), ksub(kv(total), kv(r.r0)))));
   return r;
+}
+
+KRows k_row_blocks(LowerCtx *c, LExpr *rows, int64_t block, int64_t scratch_floats) {
+  return blocks_of(c, k_let(c, "rows", LT_I64, rows), NULL, block, scratch_floats);
+}
+
+/* tiles = ceil(rows / TILE) rounded up to a multiple of the partitions,
+ * block = ceil(rows / tiles): at batch 1 (197 rows, 2 cores) two tiles of
+ * 99 and 98 rows rather than 64 + 64 against 64 + 5. */
+KRows k_row_tiles(LowerCtx *c, LExpr *rows, int64_t tile, int64_t scratch_floats) {
+  int64_t parts = k_parts(c);
+  LVar *total = k_let(c, "rows", LT_I64, rows);
+  LExpr *at_most = lbin(LB_DIV, kadd(kv(total), ki(tile - 1)), ki(tile));
+  LVar *tiles = k_let(c, "tiles", LT_I64, kmul(lbin(LB_DIV, kadd(at_most, ki(parts - 1)), ki(parts)), ki(parts)));
+  LVar *block = k_let(c, "block", LT_I64, lbin(LB_DIV, kadd(kv(total), ksub(kv(tiles), ki(1))), kv(tiles)));
+  return blocks_of(c, total, block, 0, scratch_floats);
 }
 
 static LStmt *gemm_call(const char *fn, const KGemm *g) {
@@ -116,7 +139,16 @@ LVar *k_softmax_row(LowerCtx *c, LStmt *body, LVar *p, LVar *base, int64_t n, do
   LStmt *exp = lfor(j2, ki(0), ki(n), LF_VECTOR);
   LExpr *x = ksub(kld(p, kadd(kv(base), kv(j2))), kv(mx));
   if (scale != 1) x = kmul(lf32(scale), x);
-  lappend(exp, ldecl(ex, lun(LU_EXP, x)));
+  /* Terms under exp(-64) = 1.6e-28 are 0: against the row maximum's 1
+   * they are far below a float's rounding, and their subnormal results
+   * (exp, then the GEMM that multiplies them) cost a microcode assist per
+   * lane on x86: attention rows underflow in most of their entries, and
+   * mssa_add spent half its time there. The clamp keeps exp's own
+   * intermediates normal in the lanes that are then dropped. */
+  LVar *arg = lower_local(c, "x", LT_F32);
+  lappend(exp, ldecl(arg, x));
+  LExpr *e = lun(LU_EXP, lbin(LB_MAX, kv(arg), lf32(-64)));
+  lappend(exp, ldecl(ex, lselect(lbin(LB_LT, kv(arg), lf32(-64)), lf32(0), e)));
   lappend(exp, lstore(kv(p), kadd(kv(base), kv(j2)), kv(ex)));
   lappend(exp, lassign(sum, kadd(kv(sum), kv(ex))));
   lappend(body, exp);

@@ -60,6 +60,13 @@ typedef struct KRows {
 } KRows;
 KRows k_row_blocks(LowerCtx *c, LExpr *rows, int64_t block, int64_t scratch_floats);
 enum { K_ROW_BLOCK = 64 };   /* the runtime GEMM's m-block: one block per call */
+/* Row tiles of at most TILE rows (an op's row_tile, from pass_tile), as
+ * many as a multiple of the partitions so every core gets the same rows
+ * (±1). The block is then a runtime value; a block's rows are still its
+ * rows for any thread count. */
+KRows k_row_tiles(LowerCtx *c, LExpr *rows, int64_t tile, int64_t scratch_floats);
+/* The partitions k_items splits work into: the target's cores. */
+int k_parts(LowerCtx *c);
 
 /* crt_sgemm (on the calling thread): C (M,N) = op(A) op(B) [+ C]. */
 typedef struct KGemm {
@@ -102,6 +109,11 @@ LVar *k_softmax_row(LowerCtx *c, LStmt *body, LVar *p, LVar *base, int64_t n, do
  * each block followed by the epilogue E (kernel_linear.c). */
 void k_linear_rows(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
                    const KEpilogue *e);
+/* The same in row tiles of at most TILE rows (k_row_tiles). */
+void k_linear_tiled(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
+                    const KEpilogue *e, int64_t tile);
+/* An op's row_tile (set by pass_tile), K_ROW_BLOCK when unset. */
+static inline int64_t k_row_tile(const IrOp *op) { return ir_attr_int_or(op, "row_tile", K_ROW_BLOCK); }
 /* The transpose of the (rows, cols) weight W in fresh op scratch. */
 LVar *k_transposed(LowerCtx *c, const IrValue *w);
 

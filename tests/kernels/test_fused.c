@@ -8,20 +8,25 @@
 #include "crate_ref.h"
 #include "kt.h"
 
-/* 70 tokens: the attention's N×N block and the row blocks have edges. */
-#define MSSA_IR(extra_ops)                                                         \
+/* 70 tokens: the attention's N×N block and the row blocks have edges.
+ * TILES: extra attributes of both mssa ops (pass_tile's). */
+#define MSSA_TILED_IR(tiles, extra_ops)                                            \
   "graph t { input %z : f32[B,70,48] input %y : f32[B,70,48]\n"                    \
   "  param %u : f32[48,48] = \"u\" param %wo : f32[48,48] = \"wo\"\n"              \
   "  param %bo : f32[48] = \"bo\" \n"               \
-  "  %m = mssa(%y, %u, %wo, %bo) {heads = 3, dim_head = 16, scale = 0.25} : f32[B,70,48]\n" \
-  "  %s = mssa(%z, %u) {heads = 3, dim_head = 16, scale = 0.25} : f32[B,70,48]\n" extra_ops \
+  "  %m = mssa(%y, %u, %wo, %bo) {heads = 3, dim_head = 16, scale = 0.25" tiles "} : f32[B,70,48]\n" \
+  "  %s = mssa(%z, %u) {heads = 3, dim_head = 16, scale = 0.25" tiles "} : f32[B,70,48]\n" extra_ops \
   "  output \"m\" = %m output \"s\" = %s }"
+#define MSSA_IR(extra_ops) MSSA_TILED_IR("", extra_ops)
+/* 5 query tiles, the last of 6 rows; 3·70 = 210 rows in 14 row tiles of
+ * 15 (at most 16 rows each, their count a multiple of the partitions) */
+#define TILES ", row_tile = 16, query_tile = 16"
 
 enum { MB = 3, MN = 70, MD = 48, MK = 3, MP = 16, ME = 48 };
 
-static void mssa_on(const char *backend) {
+static void mssa_on(const char *backend, const char *ir) {
   KTest t;
-  kt_open(&t, MSSA_IR(""), MB, backend);
+  kt_open(&t, ir, MB, backend);
   kt_fill_all(&t, 11, -1, 1);
   kt_run(&t);
   float *w = malloc(MB * MN * MD * sizeof *w), *o = malloc(MB * MN * MD * sizeof *o);
@@ -35,9 +40,13 @@ static void mssa_on(const char *backend) {
   kt_close(&t);
 }
 
-START_TEST(mssa_llvm) { mssa_on("llvm"); }
+START_TEST(mssa_llvm) { mssa_on("llvm", MSSA_IR("")); }
 END_TEST
-START_TEST(mssa_c) { mssa_on("c"); }
+START_TEST(mssa_c) { mssa_on("c", MSSA_IR("")); }
+END_TEST
+START_TEST(mssa_tiled_llvm) { mssa_on("llvm", MSSA_TILED_IR(TILES, "")); }
+END_TEST
+START_TEST(mssa_tiled_c) { mssa_on("c", MSSA_TILED_IR(TILES, "")); }
 END_TEST
 
 START_TEST(mssa_add_residual) {
@@ -64,9 +73,9 @@ END_TEST
 
 /* 1 and 2 threads give the same bits (static partitions, one item per
  * output element, per-item code independent of the partition). */
-START_TEST(mssa_thread_count_independent) {
+static void mssa_threads(const char *ir) {
   KTest t;
-  kt_open(&t, MSSA_IR(""), 5, "llvm");
+  kt_open(&t, ir, 5, "llvm");
   kt_fill_all(&t, 13, -1, 1);
   int64_t n = kt_numel(&t, "m");
   int saved = crt_threads();
@@ -81,6 +90,10 @@ START_TEST(mssa_thread_count_independent) {
   free(one);
   kt_close(&t);
 }
+
+START_TEST(mssa_thread_count_independent) { mssa_threads(MSSA_IR("")); }
+END_TEST
+START_TEST(mssa_tiled_thread_count_independent) { mssa_threads(MSSA_TILED_IR(TILES, "")); }
 END_TEST
 
 enum { IB = 2, IN = 67, ID = 40 };
@@ -96,15 +109,17 @@ static void ista_check(KTest *t, const char *name, double tol) {
   free(want);
 }
 
-static void ista_on(const char *backend) {
+/* TILES: extra attributes of ista and ista_apply (pass_tile's). */
+#define ISTA_IR(tiles)                                                                  \
+  "graph t { input %y : f32[B,67,40] param %dict : f32[40,40] = \"dict\"\n"             \
+  "  %two = ista(%y, %dict) {step = 0.1, lambda = 0.1" tiles "} : f32[B,67,40]\n"       \
+  "  %m = ista_matrix(%dict) {step = 0.1} : f32[40,40]\n"                               \
+  "  %one = ista_apply(%y, %m) {threshold = 0.01" tiles "} : f32[B,67,40]\n"            \
+  "  output \"two\" = %two output \"one\" = %one }"
+
+static void ista_on(const char *backend, const char *ir) {
   KTest t;
-  kt_open(&t,
-          "graph t { input %y : f32[B,67,40] param %dict : f32[40,40] = \"dict\"\n"
-          "  %two = ista(%y, %dict) {step = 0.1, lambda = 0.1} : f32[B,67,40]\n"
-          "  %m = ista_matrix(%dict) {step = 0.1} : f32[40,40]\n"
-          "  %one = ista_apply(%y, %m) {threshold = 0.01} : f32[B,67,40]\n"
-          "  output \"two\" = %two output \"one\" = %one }",
-          IB, backend);
+  kt_open(&t, ir, IB, backend);
   kt_fill_all(&t, 14, -0.3f, 0.3f);
   kt_fill(kt_at(&t, "y"), kt_numel(&t, "y"), 15, -1, 1);
   kt_run(&t);
@@ -113,9 +128,13 @@ static void ista_on(const char *backend) {
   kt_close(&t);
 }
 
-START_TEST(ista_llvm) { ista_on("llvm"); }
+START_TEST(ista_llvm) { ista_on("llvm", ISTA_IR("")); }
 END_TEST
-START_TEST(ista_c) { ista_on("c"); }
+START_TEST(ista_c) { ista_on("c", ISTA_IR("")); }
+END_TEST
+/* 134 rows in tiles of at most 16 (on 2 cores: 10 tiles of 14 rows, the
+ * last of 8) */
+START_TEST(ista_tiled) { ista_on("llvm", ISTA_IR(", row_tile = 16")); }
 END_TEST
 
 Suite *kt_fused_suite(void) {
@@ -126,8 +145,12 @@ Suite *kt_fused_suite(void) {
   tcase_add_test(tc, mssa_c);
   tcase_add_test(tc, mssa_add_residual);
   tcase_add_test(tc, mssa_thread_count_independent);
+  tcase_add_test(tc, mssa_tiled_llvm);
+  tcase_add_test(tc, mssa_tiled_c);
+  tcase_add_test(tc, mssa_tiled_thread_count_independent);
   tcase_add_test(tc, ista_llvm);
   tcase_add_test(tc, ista_c);
+  tcase_add_test(tc, ista_tiled);
   suite_add_tcase(s, tc);
   return s;
 }
