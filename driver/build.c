@@ -34,6 +34,7 @@ typedef struct BuildOptions {
   bool verify_each;
   long batch;                 /* 0: any batch (symbolic B) */
   const char *graph;          /* which graph the ir/dot forms show */
+  long l1d, l2, l3;           /* cache sizes in bytes for pass_tile; 0: the host's */
   bool help;
 } BuildOptions;
 
@@ -84,6 +85,9 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
       {"--dump-after", CRT_ARG_STRING, &o->dump_after, "PASS", "print the IR after PASS (or all) to stderr"},
       {"--verify-each", CRT_ARG_FLAG, &o->verify_each, NULL, "verify the IR after every pass"},
       {"--graph", CRT_ARG_STRING, &o->graph, "WHICH", "for ir/dot: infer (default) or train"},
+      {"--l1d", CRT_ARG_INT, &o->l1d, "BYTES", "L1 data cache per core for the tiling model (default: the host's)"},
+      {"--l2", CRT_ARG_INT, &o->l2, "BYTES", "L2 cache per core for the tiling model (default: the host's)"},
+      {"--l3", CRT_ARG_INT, &o->l3, "BYTES", "L3 cache for the tiling model (default: the host's)"},
       {"--help", CRT_ARG_FLAG, &o->help, NULL, "show this help and the passes"},
       {NULL, 0, NULL, NULL, NULL},
   };
@@ -110,6 +114,12 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
     fprintf(stderr, "cratec build: error: -O%ld: the levels are -O0 to -O3\n", o->opt_level);
     return 2;
   }
+  const struct { const char *flag; long v; } caches[] = {{"--l1d", o->l1d}, {"--l2", o->l2}, {"--l3", o->l3}};
+  for (int i = 0; i < 3; i++)
+    if (caches[i].v < 0 || caches[i].v > (1L << 40)) {
+      fprintf(stderr, "cratec build: error: %s %ld: expected a size in bytes\n", caches[i].flag, caches[i].v);
+      return 2;
+    }
   if (o->batch < 0 || o->batch > INT32_MAX) {
     fprintf(stderr, "cratec build: error: --batch %ld: expected a positive size\n", o->batch);
     return 2;
@@ -220,11 +230,14 @@ static void free_weights(float **w, ParamInfo *info, int n) {
   model_params_free(info, n);
 }
 
-static void set_target(Target *t, const char *cpu) {
-  if (strcmp(cpu, "native") == 0)
+static void set_target(Target *t, const BuildOptions *o) {
+  if (strcmp(o->target_cpu, "native") == 0)
     target_detect_host(t);
   else
-    target_for_cpu(t, cpu, NULL, 0);
+    target_for_cpu(t, o->target_cpu, NULL, 0);
+  if (o->l1d) t->l1d = (size_t)o->l1d;
+  if (o->l2) t->l2 = (size_t)o->l2;
+  if (o->l3) t->l3 = (size_t)o->l3;
 }
 
 /* The bytes of the weights to embed: the module borrows them until it is
@@ -355,7 +368,7 @@ static int compile(const Model *m, const BuildOptions *o) {
   if (weights) free_weights(weights, info, nparams);
   if (!ok) return 1;
   Target t;
-  set_target(&t, o->target_cpu);
+  set_target(&t, o);
   lo.target = &t;
   Diag d;
   diag_init(&d, stderr);

@@ -45,6 +45,12 @@ bool pass_autodiff(Graph *g, const Target *t, Diag *d);
 bool pass_fuse_mssa(Graph *g, const Target *t, Diag *d);
 bool pass_fold_ista(Graph *g, const Target *t, Diag *d);
 
+/* ---- tiling (tile.c) -----------------------------------------------------------
+ * Sets row_tile (GEMM row blocks) and query_tile (attention query tiles) on
+ * the ops whose kernels read them, from the target's cache sizes
+ * (docs/performance.md, "The tiling cost model"). */
+bool pass_tile(Graph *g, const Target *t, Diag *d);
+
 /* ---- the pipeline (pipeline.c) -------------------------------------------------
  * -O0 runs only what code generation needs (autodiff on training graphs,
  * then lower_composites so every op has a plain kernel); -O1 and up add the

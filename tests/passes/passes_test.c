@@ -47,7 +47,10 @@ Graph *pt_graph_model(const char *case_name, bool training) {
 const Target *pt_target(void) {
   static Target t;
   static bool done;
-  if (!done) target_detect_host(&t);
+  if (!done) {
+    target_detect_host(&t);
+    t.l1d = 32u << 10, t.l2 = 1u << 20, t.l3 = 8u << 20;
+  }
   done = true;
   return &t;
 }
@@ -55,5 +58,6 @@ const Target *pt_target(void) {
 int main(void) {
   int failed = run_suite(pipeline_suite());
   failed |= run_suite(plan_suite());
+  failed |= run_suite(tile_suite());
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

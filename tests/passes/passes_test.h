@@ -13,10 +13,13 @@ Graph *pt_graph_file(const char *name);
 Graph *pt_graph_model(const char *case_name, bool training);
 /* The contents of file NAME in tests/passes; caller frees. */
 char *pt_read(const char *name);
-/* A target every test uses: the host. */
+/* A target every test uses: the host's CPU and cores, but fixed cache
+ * sizes (32 KiB / 1 MiB / 8 MiB) so pass_tile's choices do not depend on
+ * the machine. */
 const Target *pt_target(void);
 
 Suite *pipeline_suite(void);
 Suite *plan_suite(void);
+Suite *tile_suite(void);
 
 #endif
