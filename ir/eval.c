@@ -38,6 +38,8 @@ static const IrEvalFn eval_table[IR_OP_COUNT] = {
     [IR_OP_MSSA_ADD] = eval_mssa_add,
     [IR_OP_ISTA_MATRIX] = eval_ista_matrix,
     [IR_OP_ISTA_APPLY] = eval_ista_apply,
+    [IR_OP_TRANSPOSE] = eval_transpose,
+    [IR_OP_LINEAR_T] = eval_linear_t,
 };
 
 struct IrEval {

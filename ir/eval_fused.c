@@ -1,11 +1,20 @@
 /* The fused ops of the fusion passes, each as the unfused computation it
  * replaces (docs/ir.md, "Fused ops"), on the same reference kernels. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "eval_internal.h"
+#include "shape.h"
+
+static float *transposed(const float *w, int rows, int cols) {
+  float *t = ev_scratch((int64_t)rows * cols);
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < cols; j++) t[(size_t)j * rows + i] = w[(size_t)i * cols + j];
+  return t;
+}
 
 /* x + mssa(y, ...): the mssa op that fuse_mssa absorbed, then the add. */
-bool eval_mssa_add(IrEvalCtx *c) {
+static bool mssa_add_plain(IrEvalCtx *c) {
   IrOp mssa = *c->op;
   mssa.kind = IR_OP_MSSA;
   mssa.operands.items++;
@@ -18,6 +27,26 @@ bool eval_mssa_add(IrEvalCtx *c) {
   eval_mssa_acts_free(&a);
   ref_residual_forward(c->out[0], ev_in(c, 0), c->out[0], (size_t)ev_numel(c, 0));
   return true;
+}
+
+/* With weights_t, U and W_o are transposed back first. */
+bool eval_mssa_add(IrEvalCtx *c) {
+  MssaAddView view;
+  const IrOp *op = mssa_add_view(c->op, &view);
+  if (op != c->op) {
+    void *in[5] = {0};
+    float *plain[2] = {0};
+    for (int i = 0; i < op->operands.len; i++) in[i] = c->in[i];
+    for (int i = 2; i < op->operands.len && i < 4; i++)
+      in[i] = plain[i - 2] = transposed(ev_in(c, i), ev_dim(c, i, 0), ev_dim(c, i, 1));
+    IrEvalCtx plain_ctx = *c;
+    plain_ctx.op = op;
+    plain_ctx.in = in;
+    bool ok = mssa_add_plain(&plain_ctx);
+    free(plain[0]), free(plain[1]);
+    return ok;
+  }
+  return mssa_add_plain(c);
 }
 
 /* M = I + η(D − DᵀD), in the reference GEMM's float accumulation. */
@@ -39,5 +68,23 @@ bool eval_ista_apply(IrEvalCtx *c) {
   float *out = c->out[0];
   ref_gemm(false, false, rows, d, d, 1.0f, ev_in(c, 0), d, ev_in(c, 1), d, 0.0f, out, d);
   for (int64_t i = 0; i < (int64_t)rows * d; i++) out[i] = out[i] > threshold ? out[i] - threshold : 0.0f;
+  return true;
+}
+
+bool eval_transpose(IrEvalCtx *c) {
+  int rows = ev_dim(c, 0, 0), cols = ev_dim(c, 0, 1);
+  float *t = transposed(ev_in(c, 0), rows, cols);
+  memcpy(c->out[0], t, (size_t)rows * cols * sizeof *t);
+  free(t);
+  return true;
+}
+
+/* x·Wᵀ + b with Wᵀ as stored. */
+bool eval_linear_t(IrEvalCtx *c) {
+  int rows = ev_rows(c, 0), k = ev_dim(c, 0, -1), n = ev_dim(c, 1, 1);
+  float *out = c->out[0];
+  ref_gemm(false, false, rows, n, k, 1.0f, ev_in(c, 0), k, ev_in(c, 1), n, 0.0f, out, n);
+  if (c->op->operands.len == 3)
+    for (int64_t i = 0; i < (int64_t)rows * n; i++) out[i] += ev_in(c, 2)[i % n];
   return true;
 }

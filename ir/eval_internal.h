@@ -56,7 +56,8 @@ EVAL_FN(eval_layernorm_grad) EVAL_FN(eval_mssa_grad) EVAL_FN(eval_ista_grad) EVA
 EVAL_FN(eval_cls_concat_grad) EVAL_FN(eval_pos_add_grad) EVAL_FN(eval_matmul_grad)
 EVAL_FN(eval_softmax_grad) EVAL_FN(eval_shrink_grad)
 /* fused ops (eval_fused.c) */
-EVAL_FN(eval_mssa_add) EVAL_FN(eval_ista_matrix) EVAL_FN(eval_ista_apply)
+EVAL_FN(eval_mssa_add) EVAL_FN(eval_ista_matrix) EVAL_FN(eval_ista_apply) EVAL_FN(eval_transpose)
+EVAL_FN(eval_linear_t)
 #undef EVAL_FN
 
 #endif

@@ -27,4 +27,14 @@ static inline const IrType *operand_type(const IrOp *op, int i) { return &op->op
 /* f32 of rank RANK with DIMS. */
 IrType shape_f32(int rank, const int64_t *dims);
 
+/* mssa_add with weights_t = 1 holds U and W_o (operands 2, 3) transposed;
+ * its view is the op as without weights_t, those operands' types
+ * transposed back (shape_fused.c). V holds the view's storage. */
+typedef struct MssaAddView {
+  IrOp op;
+  IrValue *operands[5];
+  IrValue plain[2];
+} MssaAddView;
+const IrOp *mssa_add_view(const IrOp *op, MssaAddView *v);
+
 #endif

@@ -26,15 +26,35 @@ LVar *k_transposed(LowerCtx *c, const IrValue *w) {
   return wt;
 }
 
-/* Row blocks of x times the weight transposed once into scratch (so no
- * block packs it again), the bias added while the block is in cache. */
-bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d) {
-  (void)d;
-  const IrValue *x = op->operands.items[0], *w = op->operands.items[1];
+/* Row blocks of x times Wᵀ (WT, (k, n)), the bias added while the block
+ * is in cache. */
+static void linear(LowerCtx *c, const IrOp *op, LVar *wt, int64_t k, int64_t n) {
+  const IrValue *x = op->operands.items[0];
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x);
   KEpilogue e = {.alpha = 1, .bias = op->operands.len == 3 ? k_ptr(c, op->operands.items[2]) : NULL};
-  LVar *wt = k_transposed(c, w);
-  k_linear_tiled(c, out, in, wt, k_rows(c, x), w->type.dims[1], w->type.dims[0], &e, k_row_tile(op));
+  k_linear_tiled(c, out, in, wt, k_rows(c, x), k, n, &e, k_row_tile(op));
+}
+
+/* The weight transposed once into scratch, so no block packs it again. */
+bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *w = op->operands.items[1];
+  linear(c, op, k_transposed(c, w), w->type.dims[1], w->type.dims[0]);
+  return true;
+}
+
+/* The weight already transposed (pass_pack_weights, hoisted to P_prepare). */
+bool kernel_linear_t(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *wt = op->operands.items[1];
+  linear(c, op, k_ptr(c, wt), wt->type.dims[0], wt->type.dims[1]);
+  return true;
+}
+
+bool kernel_transpose(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *w = op->operands.items[0];
+  k_transpose(c, k_ptr(c, op->results.items[0]), k_ptr(c, w), w->type.dims[0], w->type.dims[1]);
   return true;
 }
 

@@ -87,14 +87,17 @@ static bool mssa(LowerCtx *c, const IrOp *op, IrValue *const *operands, int n, c
   LVar *w = k_let(c, "w", LT_PTR_F32, lower_scratch(c, 0, N * Kp));
   LVar *o = n == 4 ? k_let(c, "o", LT_PTR_F32, lower_scratch(c, 0, N * Kp)) : out;
   KEpilogue none = {.alpha = 1};
+  bool packed = ir_attr_int_or(op, "weights_t", 0);   /* U and W_o stored transposed */
   lower_emit(c, lcomment("mssa %%%s: W = Y Uᵀ", res->name));
-  k_linear_tiled(c, w, in, k_transposed(c, u), kmul(kv(batch), ki(N)), d, Kp, &none, k_row_tile(op));
+  LVar *ut = packed ? k_ptr(c, u) : k_transposed(c, u);
+  k_linear_tiled(c, w, in, ut, kmul(kv(batch), ki(N)), d, Kp, &none, k_row_tile(op));
   lower_emit(c, lcomment("per (sample, head): O_h = softmax(s W_h W_hᵀ) W_h"));
   attention(c, w, o, batch, N, K, p, ir_attr_float(op, "scale"), ir_attr_int_or(op, "query_tile", N));
   if (n == 4) {
     lower_emit(c, lcomment("out = O W_oᵀ + b_o%s", residual ? " + x" : ""));
     KEpilogue epi = {.alpha = 1, .bias = k_ptr(c, operands[3]), .residual = rx};
-    k_linear_tiled(c, out, o, k_transposed(c, operands[2]), kmul(kv(batch), ki(N)), Kp, e, &epi, k_row_tile(op));
+    LVar *wot = packed ? k_ptr(c, operands[2]) : k_transposed(c, operands[2]);
+    k_linear_tiled(c, out, o, wot, kmul(kv(batch), ki(N)), Kp, e, &epi, k_row_tile(op));
   } else if (residual) {
     LVar *i;
     LStmt *loop = k_flat(c, kmul(kv(batch), ki(N * e)), &i);

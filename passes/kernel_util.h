@@ -127,6 +127,8 @@ bool kernel_pool(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_layernorm(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_softmax(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_linear_t(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_transpose(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_matmul(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_cross_entropy(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_mssa(LowerCtx *c, const IrOp *op, Diag *d);

@@ -45,6 +45,12 @@ bool pass_autodiff(Graph *g, const Target *t, Diag *d);
 bool pass_fuse_mssa(Graph *g, const Target *t, Diag *d);
 bool pass_fold_ista(Graph *g, const Target *t, Diag *d);
 
+/* ---- weights (pack_weights.c) ----------------------------------------------------
+ * Inference: linear(x, W, b) -> linear_t(x, transpose(W), b) and mssa_add's
+ * U, W_o as transpose(U), transpose(W_o) {weights_t = 1} when they are
+ * parameters, so the transposes are hoisted into P_prepare. */
+bool pass_pack_weights(Graph *g, const Target *t, Diag *d);
+
 /* ---- tiling (tile.c) -----------------------------------------------------------
  * Sets row_tile (GEMM row blocks) and query_tile (attention query tiles) on
  * the ops whose kernels read them, from the target's cache sizes

@@ -2,7 +2,7 @@
  * cache sizes, as attributes the kernels read (docs/performance.md, "The
  * tiling cost model", has the formulas and why):
  *
- *   row_tile    linear, mssa, mssa_add, ista, ista_apply: rows per GEMM
+ *   row_tile    linear, linear_t, mssa, mssa_add, ista, ista_apply: rows per GEMM
  *               block, the block's epilogue run while it is in cache
  *   query_tile  mssa, mssa_add: query rows per attention tile
  *
@@ -48,7 +48,8 @@ static void tile_op(IrOp *op, const Target *t) {
   const IrValue *x = op->operands.items[op->kind == IR_OP_MSSA_ADD ? 1 : 0];
   int64_t k = x->type.dims[x->type.rank - 1];
   switch (op->kind) {
-  case IR_OP_LINEAR: {
+  case IR_OP_LINEAR:
+  case IR_OP_LINEAR_T: {
     int64_t n = op->results.items[0]->type.dims[op->results.items[0]->type.rank - 1];
     ir_set_int(op, "row_tile", tile_rows(t, k, n, k * n));
     break;

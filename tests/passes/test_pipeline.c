@@ -54,8 +54,9 @@ END_TEST
 START_TEST(o2_folds_ista_golden) { check_golden((PipelineOptions){.opt_level = 2}, "ista_layer.O2.expected"); }
 END_TEST
 
-/* fuse_mssa finds nothing in an ISTA block: its dump says so and prints
- * no IR; fold_ista and tile change it and their dumps are the new text. */
+/* fuse_mssa and pack_weights find nothing in an ISTA block: their dumps
+ * say so and print no IR; fold_ista and tile change it and their dumps are
+ * the new text. */
 START_TEST(dump_after_all_marks_unchanged) {
   Graph *g = pt_graph_file("ista_layer.ir");
   Run r = run(g, (PipelineOptions){.opt_level = 2, .dump_after = "all"});
@@ -63,7 +64,8 @@ START_TEST(dump_after_all_marks_unchanged) {
   char *after = ir_print_string(g);
   char *folded = pt_read("ista_layer.folded.expected");
   char *want = xasprintf("# ---- IR after fuse_mssa (test) (unchanged)\n# ---- IR after fold_ista (test)\n%s"
-                         "# ---- IR after tile (test)\n%s", folded, after);
+                         "# ---- IR after pack_weights (test) (unchanged)\n# ---- IR after tile (test)\n%s",
+                         folded, after);
   free(folded);
   ck_assert_str_eq(r.dump, want);
   free(want);

@@ -1,6 +1,7 @@
 /* pass_tile: IR text in, IR text out, for an L2 that holds a block's
  * working set, the 1 MiB fallback, and one too small for the weights
- * (docs/performance.md, "The tiling cost model"). */
+ * (docs/performance.md, "The tiling cost model"); pass_pack_weights, which
+ * runs before it. */
 #include <stdlib.h>
 
 #include "passes_test.h"
@@ -42,12 +43,30 @@ END_TEST
 START_TEST(tiles_for_256kib) { check_tiles(256u << 10, "tile_block.256K.expected"); }
 END_TEST
 
+/* Two blocks share U and W_o: one transpose each; the classifier's (3, 8)
+ * weight becomes (8, 3); the IR verifies, so the hoisted transposes and
+ * the rewritten ops agree on their shapes. */
+START_TEST(pack_weights_golden) {
+  Graph *g = pt_graph_file("pack_block.ir");
+  Diag d;
+  diag_init(&d, stderr);
+  ck_assert(pass_pack_weights(g, pt_target(), &d));
+  ck_assert(ir_verify(g, &d));
+  char *got = ir_print_string(g), *want = pt_read("pack_block.expected");
+  ck_assert_str_eq(got, want);
+  free(got);
+  free(want);
+  ir_graph_free(g);
+}
+END_TEST
+
 Suite *tile_suite(void) {
   Suite *s = suite_create("tile");
   TCase *tc = tcase_create("tile");
   tcase_add_test(tc, tiles_for_2mib);
   tcase_add_test(tc, tiles_for_1mib);
   tcase_add_test(tc, tiles_for_256kib);
+  tcase_add_test(tc, pack_weights_golden);
   suite_add_tcase(s, tc);
   return s;
 }
