@@ -160,7 +160,7 @@ static const BadCase bad_cases[] = {
     {"index must be i64, not f32", float_index},
     {"if condition must be bool, not i64", non_bool_condition},
     {"stores need a pointer, not i64", store_to_scalar},
-    {"unknown runtime function 'crt_no_such_function'", unknown_callee},
+    {"call to 'crt_no_such_function', neither a runtime function nor an earlier function of the module", unknown_callee},
     {"argument 1 of 'crt_free' is f32, which does not convert to 'void *'", bad_call_argument},
     {"declared outside a parallel loop, is assigned inside it", race_in_parallel_loop},
     {"may only be updated there as a reduction", non_reduction_in_vector_loop},
