@@ -71,18 +71,26 @@ oom:
                   count);
 }
 
-/* Below this many parameters a parallel region costs more than it saves. */
-#define PARALLEL_MIN 16384
+/* One step's operands: each range function below updates elements
+ * [begin, end) of them, elements being independent of one another. */
+typedef struct step_job {
+  float *restrict p, *restrict m, *restrict v;
+  const float *restrict grad;
+  const crt_optimizer_config *c;
+  double lr;
+  int64_t t; /* 1-based step number */
+} step_job;
 
 /* torch.optim.SGD: g += wd·p; buf = g on the first step, else
  * buf = momentum·buf + g; g = nesterov ? g + momentum·buf : buf; p -= lr·g.
- * p, g, buf: (n) */
-static void sgd_step(float *restrict p, const float *restrict grad, float *restrict buf, size_t n,
-                     const crt_optimizer_config *c, bool first_step, double lr) {
-  const float wd = (float)c->weight_decay, mu = (float)c->momentum, neg_lr = (float)-lr;
-  const bool nesterov = c->nesterov;
-#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
-  for (size_t i = 0; i < n; i++) {
+ * p, g, buf (m): (n) */
+static void sgd_range(void *ctx, int64_t begin, int64_t end) {
+  const step_job *j = ctx;
+  float *restrict p = j->p, *restrict buf = j->m;
+  const float *restrict grad = j->grad;
+  const float wd = (float)j->c->weight_decay, mu = (float)j->c->momentum, neg_lr = (float)-j->lr;
+  const bool nesterov = j->c->nesterov, first_step = j->t == 1;
+  for (int64_t i = begin; i < end; i++) {
     float g = grad[i];
     if (wd != 0.0f) g = g + wd * p[i];
     if (buf) {
@@ -98,18 +106,19 @@ static void sgd_step(float *restrict p, const float *restrict grad, float *restr
  *   p *= 1 − lr·wd;  m.lerp_(g, 1−β1);  v = v·β2 + ((1−β2)·g)·g;
  *   denom = √v / √(1−β2^t) + eps;  p += ((−lr/(1−β1^t))·m) / denom.
  * p, g, m, v: (n) */
-static void adamw_step(float *restrict p, const float *restrict grad, float *restrict m,
-                       float *restrict v, size_t n, const crt_optimizer_config *c, int64_t t,
-                       double lr) {
-  const float decay = (float)(1.0 - lr * c->weight_decay);
+static void adamw_range(void *ctx, int64_t begin, int64_t end) {
+  const step_job *j = ctx;
+  const crt_optimizer_config *c = j->c;
+  float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;
+  const float *restrict grad = j->grad;
+  const float decay = (float)(1.0 - j->lr * c->weight_decay);
   const float w = (float)(1.0 - c->beta1), beta2 = (float)c->beta2;
   const float one_minus_beta2 = (float)(1.0 - c->beta2), eps = (float)c->eps;
-  const float bias_correction2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)t));
-  const float neg_step_size = (float)-(lr / (1.0 - pow(c->beta1, (double)t)));
+  const float bias_correction2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)j->t));
+  const float neg_step_size = (float)-(j->lr / (1.0 - pow(c->beta1, (double)j->t)));
   /* at::lerp picks the formula that is exact at its nearer end. */
   const bool small_weight = fabsf(w) < 0.5f;
-#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
-  for (size_t i = 0; i < n; i++) {
+  for (int64_t i = begin; i < end; i++) {
     float g = grad[i], mi = m[i];
     float param = p[i] * decay;
     mi = small_weight ? mi + w * (g - mi) : g - (g - mi) * (1.0f - w);
@@ -123,19 +132,37 @@ static void adamw_step(float *restrict p, const float *restrict grad, float *res
 
 /* lion-pytorch: p *= 1 − lr·wd; u = sign(m·β1 + (1−β1)·g) with sign(0) = 0;
  * p += −lr·u; m = m·β2 + (1−β2)·g.  p, g, m: (n) */
-static void lion_step(float *restrict p, const float *restrict grad, float *restrict m, size_t n,
-                      const crt_optimizer_config *c, double lr) {
-  const float decay = (float)(1.0 - lr * c->weight_decay), neg_lr = (float)-lr;
+static void lion_range(void *ctx, int64_t begin, int64_t end) {
+  const step_job *j = ctx;
+  const crt_optimizer_config *c = j->c;
+  float *restrict p = j->p, *restrict m = j->m;
+  const float *restrict grad = j->grad;
+  const float decay = (float)(1.0 - j->lr * c->weight_decay), neg_lr = (float)-j->lr;
   const float beta1 = (float)c->beta1, one_minus_beta1 = (float)(1.0 - c->beta1);
   const float beta2 = (float)c->beta2, one_minus_beta2 = (float)(1.0 - c->beta2);
-#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
-  for (size_t i = 0; i < n; i++) {
+  for (int64_t i = begin; i < end; i++) {
     float g = grad[i];
     float interp = m[i] * beta1 + one_minus_beta1 * g;
     float update = (float)((interp > 0.0f) - (interp < 0.0f));
     p[i] = p[i] * decay + neg_lr * update;
     m[i] = m[i] * beta2 + one_minus_beta2 * g;
   }
+}
+
+/* Elements per thread-range item: below a few of these a hand-off costs
+ * more than the update, and every range stays whole cache lines. */
+#define ITEM 4096
+
+typedef struct item_job {
+  crt_range_fn fn;
+  step_job *step;
+  int64_t n;
+} item_job;
+
+static void items_range(void *ctx, int64_t begin, int64_t end) {
+  const item_job *j = ctx;
+  int64_t last = end * ITEM < j->n ? end * ITEM : j->n;
+  j->fn(j->step, begin * ITEM, last);
 }
 
 int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, size_t n, double lr,
@@ -145,13 +172,12 @@ int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, si
     return crt_fail(e, "%s: step over %zu parameters, but the state holds %zu", name, n, opt->count);
   if (!(isfinite(lr) && lr >= 0.0))
     return crt_fail(e, "%s: learning rate must be finite and >= 0, not %g", name, lr);
-  switch (opt->config.kind) {
-  case CRT_OPT_SGD: sgd_step(params, grads, opt->exp_avg, n, &opt->config, opt->steps == 0, lr); break;
-  case CRT_OPT_ADAMW:
-    adamw_step(params, grads, opt->exp_avg, opt->exp_avg_sq, n, &opt->config, opt->steps + 1, lr);
-    break;
-  case CRT_OPT_LION: lion_step(params, grads, opt->exp_avg, n, &opt->config, lr); break;
-  }
+  static const crt_range_fn ranges[CRT_OPT_KIND_COUNT] = {
+      [CRT_OPT_SGD] = sgd_range, [CRT_OPT_ADAMW] = adamw_range, [CRT_OPT_LION] = lion_range};
+  step_job step = {.p = params, .m = opt->exp_avg, .v = opt->exp_avg_sq, .grad = grads,
+                   .c = &opt->config, .lr = lr, .t = opt->steps + 1};
+  item_job items = {ranges[opt->config.kind], &step, (int64_t)n};
+  crt_parallel_for(((int64_t)n + ITEM - 1) / ITEM, items_range, &items);
   opt->steps++;
   return 0;
 }

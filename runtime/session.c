@@ -46,7 +46,17 @@ void crt_session_free(crt_session *s) {
 const crt_model_info *crt_session_info(const crt_session *s) { return &s->desc.info; }
 float *crt_session_params(crt_session *s) { return s->params; }
 const float *crt_session_grads(const crt_session *s) { return s->grads; }
-void crt_session_params_changed(crt_session *s) { s->model->prepare(s->params, s->derived); }
+void crt_session_params_changed(crt_session *s) {
+  s->model->prepare(s->params, s->derived);
+  s->derived_stale = false;
+}
+
+/* Training steps leave the derived buffer stale: only the inference
+ * entries read it, so it is rebuilt once before the next of them rather
+ * than after every step. */
+static void refresh_derived(crt_session *s) {
+  if (s->derived_stale) crt_session_params_changed(s);
+}
 
 static size_t work_floats(const int64_t w[2], int64_t batch) {
   return (size_t)(w[0] + w[1] * batch);
@@ -94,6 +104,7 @@ int crt_session_forward(crt_session *s, const float *images, float *logits, int6
   if (crt_session_reserve(s, batch, e)) return -1;
   int64_t step = m->batch ? m->batch : batch;
   size_t image = (size_t)m->channels * m->height * m->width;
+  refresh_derived(s);
   size_t mark = crt_arena_mark(&s->arena);
   float *work = take(s, work_floats(m->work_forward, step));
   for (int64_t b = 0; b < batch; b += step) {
@@ -118,6 +129,7 @@ int crt_session_features(crt_session *s, const float *images, float *features, i
                          crt_error *e) {
   const crt_model_info *m = &s->desc.info;
   if (check_batch(s, batch, e) || crt_session_reserve(s, batch, e)) return -1;
+  refresh_derived(s);
   size_t mark = crt_arena_mark(&s->arena);
   s->model->features(s->params, s->derived, images, features,
                      take(s, work_floats(m->work_features, batch)), batch);
@@ -168,6 +180,6 @@ int crt_session_train_step(crt_session *s, const float *images, const int64_t *l
   if (crt_session_gradients(s, images, labels, batch, loss, logits, e) ||
       crt_optimizer_step(&s->opt, s->params, s->grads, s->desc.info.params.flat_count, lr, e))
     return -1;
-  crt_session_params_changed(s);
+  s->derived_stale = true;
   return 0;
 }

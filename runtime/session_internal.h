@@ -23,6 +23,7 @@ struct crt_session {
   const crt_model *model;
   crt_desc desc;
   float *params, *derived, *grads;   /* 64-byte aligned, allocated once */
+  bool derived_stale;                /* params changed by a step since P_prepare */
   crt_arena arena;                   /* work (+ padded chunks), sized for `reserved` */
   int64_t reserved;
   crt_optimizer opt;

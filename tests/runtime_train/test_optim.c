@@ -7,7 +7,6 @@
 
 #include "train_suites.h"
 
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,7 +194,7 @@ START_TEST(thread_count_does_not_change_results) {
       opt[threads - 1] = make(c, N);
       p[threads - 1] = malloc(N * sizeof(float));
       for (size_t i = 0; i < N; i++) p[threads - 1][i] = (float)i / N;
-      omp_set_num_threads(threads);
+      crt_set_threads(threads);
       for (int t = 0; t < 3; t++) step(&opt[threads - 1], p[threads - 1], g, N, 1e-3);
     }
     ck_assert_mem_eq(p[0], p[1], N * sizeof(float));
