@@ -67,21 +67,31 @@ typedef struct gemm_plan {
 static int min_int(int x, int y) { return x < y ? x : y; }
 static int ceil_div(int x, int y) { return (x + y - 1) / y; }
 
+/* Most calls have one block shape (the per-head products: one block in
+ * all) and the probes cost as much as a small product's multiply, so each
+ * distinct shape is fetched once and copied to the edges that share it. */
 static void plan_kernels(gemm_plan *p) {
   const split *dims[3] = {&p->ms, &p->ns, &p->ks};
-  int sizes[3][2];
-  for (int d = 0; d < 3; d++) sizes[d][0] = dims[d]->size, sizes[d][1] = dims[d]->last;
+  int sizes[3][2], edges[3];
+  for (int d = 0; d < 3; d++) {
+    sizes[d][0] = dims[d]->size, sizes[d][1] = dims[d]->last;
+    edges[d] = dims[d]->last != dims[d]->size ? 2 : 1;
+  }
   const int lda = p->pack_a ? p->packed_lda : p->lda, ldb = p->pack_b ? p->packed_ldb : p->ldb;
   const bool needs_overwrite = !p->accumulate, needs_accumulate = p->accumulate || p->ks.count > 1;
   memset(p->kernels, 0, sizeof p->kernels);
   for (int em = 0; em < 2; em++)
     for (int en = 0; en < 2; en++)
       for (int ek = 0; ek < 2; ek++) {
-        const int m = sizes[0][em], n = sizes[1][en], k = sizes[2][ek];
-        if (needs_overwrite)
-          p->kernels[em][en][ek][0] = gemm_kernel_get(m, n, k, lda, ldb, p->ldc, false);
-        if (needs_accumulate)
-          p->kernels[em][en][ek][1] = gemm_kernel_get(m, n, k, lda, ldb, p->ldc, true);
+        gemm_kernel *k = p->kernels[em][en][ek];
+        if (em >= edges[0] || en >= edges[1] || ek >= edges[2]) {
+          const gemm_kernel *same = p->kernels[em % edges[0]][en % edges[1]][ek % edges[2]];
+          k[0] = same[0], k[1] = same[1];
+          continue;
+        }
+        const int m = sizes[0][em], n = sizes[1][en], kk = sizes[2][ek];
+        if (needs_overwrite) k[0] = gemm_kernel_get(m, n, kk, lda, ldb, p->ldc, false);
+        if (needs_accumulate) k[1] = gemm_kernel_get(m, n, kk, lda, ldb, p->ldc, true);
       }
 }
 
