@@ -4,12 +4,13 @@
  *   1. W = Y Uᵀ for every token: row blocks on every core, U transposed
  *      once so no block packs it.
  *   2. Per (sample, head), over static partitions with their own scratch
- *      (never every head's matrix at once): W_hᵀ once, so neither GEMM
- *      packs an operand, then query tiles of T rows (the op's query_tile,
- *      set by pass_tile from the cache sizes): S_t = W_h[t] W_hᵀ, each
- *      row's exponentials exp(s·(S − max)) in place while the tile is in
- *      cache, O_h[t] = E_t W_h, and its rows scaled by 1/Σ (T·p multiplies
- *      instead of T·N). S is symmetric, but computing half of it and
+ *      (never every head's matrix at once), query tiles of T rows (the
+ *      op's query_tile, set by pass_tile from the cache sizes): S_t =
+ *      W_h[t] W_hᵀ, each row's exponentials exp(s·(S − max)) in place
+ *      while the tile is in cache, O_h[t] = E_t W_h, and its rows scaled by
+ *      1/Σ (T·p multiplies instead of T·N). The runtime packs W_hᵀ with
+ *      register transposes (a loop-IR transpose became gathers: 5% of
+ *      Tiny's time). S is symmetric, but computing half of it and
  *      mirroring was slower at CRATE-Tiny's N = 197 (the mirror reads
  *      columns: 147 ms against 120 ms per batch of 32 on one core).
  *   3. out = O W_oᵀ + b_o [+ x] in row blocks, bias and residual added while
@@ -22,14 +23,14 @@ static LExpr *head_offset(LVar *item, int64_t N, int64_t K, int64_t p) {
 }
 
 /* Rows [T0, T0+NT) of head WH's output OH (the tile's S in S, its row
- * sums in SUMS; WT is W_hᵀ with rows of LDT). */
-static void query_tile(LowerCtx *c, LStmt *body, LVar *wh, LVar *wt, LVar *oh, LVar *s, LVar *sums,
-                       LVar *t0, LVar *nt, int64_t N, int64_t Kp, int64_t p, int64_t ldt, double scale) {
+ * sums in SUMS). */
+static void query_tile(LowerCtx *c, LStmt *body, LVar *wh, LVar *oh, LVar *s, LVar *sums, LVar *t0,
+                       LVar *nt, int64_t N, int64_t Kp, int64_t p, int64_t ldt, double scale) {
   LVar *r = lower_local(c, "r", LT_I64), *base = lower_local(c, "base", LT_I64);
   LVar *r2 = lower_local(c, "r", LT_I64), *j = lower_local(c, "j", LT_I64);
   LVar *inv = lower_local(c, "inv", LT_F32);
   LExpr *w_rows = laddr(kv(wh), kmul(kv(t0), ki(Kp)));
-  KGemm sim = {.m = kv(nt), .n = N, .k = p, .a = w_rows, .lda = Kp, .b = kv(wt), .ldb = ldt,
+  KGemm sim = {.tb = true, .m = kv(nt), .n = N, .k = p, .a = w_rows, .lda = Kp, .b = kv(wh), .ldb = Kp,
                .c = kv(s), .ldc = ldt};
   lappend(body, k_gemm(&sim));
   LStmt *rows = lfor(r, ki(0), kv(nt), LF_SERIAL);
@@ -52,26 +53,18 @@ static void query_tile(LowerCtx *c, LStmt *body, LVar *wh, LVar *wt, LVar *oh, L
 
 static void attention(LowerCtx *c, LVar *w, LVar *o, LVar *batch, int64_t N, int64_t K, int64_t p,
                       double scale, int64_t T) {
-  int64_t Kp = K * p, ldt = (N + 15) / 16 * 16;   /* rows of W_hᵀ and S start on cache lines */
-  KItems it = k_items(c, kmul(kv(batch), ki(K)), p * ldt + T * ldt + T);
+  int64_t Kp = K * p, ldt = (N + 15) / 16 * 16;   /* rows of S start on cache lines */
+  KItems it = k_items(c, kmul(kv(batch), ki(K)), T * ldt + T);
   LVar *wh = lower_local(c, "wh", LT_PTR_F32), *oh = lower_local(c, "oh", LT_PTR_F32);
-  LVar *s = lower_local(c, "s", LT_PTR_F32), *sums = lower_local(c, "sums", LT_PTR_F32);
-  LVar *tc = lower_local(c, "c", LT_I64), *ti = lower_local(c, "i", LT_I64);
-  LVar *tile = lower_local(c, "tile", LT_I64), *t0 = lower_local(c, "t0", LT_I64);
-  LVar *nt = lower_local(c, "nt", LT_I64);
+  LVar *sums = lower_local(c, "sums", LT_PTR_F32), *tile = lower_local(c, "tile", LT_I64);
+  LVar *t0 = lower_local(c, "t0", LT_I64), *nt = lower_local(c, "nt", LT_I64);
   lappend(it.body, ldecl(wh, laddr(kv(w), head_offset(it.item, N, K, p))));
   lappend(it.body, ldecl(oh, laddr(kv(o), head_offset(it.item, N, K, p))));
-  lappend(it.body, ldecl(s, laddr(kv(it.scratch), ki(p * ldt))));
-  lappend(it.body, ldecl(sums, laddr(kv(it.scratch), ki(p * ldt + T * ldt))));
-  /* W_hᵀ, once per head: the S GEMMs then read both operands as stored */
-  LStmt *tr = lfor(tc, ki(0), ki(p), LF_SERIAL), *tr_rows = lfor(ti, ki(0), ki(N), LF_VECTOR);
-  lappend(tr_rows, lstore(kv(it.scratch), kix(kv(tc), ldt, kv(ti)), kld(wh, kix(kv(ti), Kp, kv(tc)))));
-  lappend(tr, tr_rows);
-  lappend(it.body, tr);
+  lappend(it.body, ldecl(sums, laddr(kv(it.scratch), ki(T * ldt))));
   LStmt *tiles = lfor(tile, ki(0), ki((N + T - 1) / T), LF_SERIAL);
   lappend(tiles, ldecl(t0, kmul(kv(tile), ki(T))));
   lappend(tiles, ldecl(nt, lbin(LB_MIN, ki(T), ksub(ki(N), kv(t0)))));
-  query_tile(c, tiles, wh, it.scratch, oh, s, sums, t0, nt, N, Kp, p, ldt, scale);
+  query_tile(c, tiles, wh, oh, it.scratch, sums, t0, nt, N, Kp, p, ldt, scale);
   lappend(it.body, tiles);
 }
 
