@@ -1,13 +1,19 @@
 /* The fused kernels at CRATE-Tiny shapes (197 tokens, dim 384, 6 heads of
  * 64), batch 32 by default, on 1 and 2 threads: median time and GFLOP/s
- * against the measured FMA peak.
+ * against the measured FMA peak. Each graph goes through pass_tile for the
+ * host, as in `cratec build`; tile attributes given as a third argument
+ * ("row_tile = 64, query_tile = 32") override the pass's on the ops that
+ * take them, for sweeps of the cost model's choices.
  *
- *   bench_kernels [batch] [repeats] */
+ *   bench_kernels [batch] [repeats] [tile attributes] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench_timing.h"
 #include "kt.h"
+#include "passes.h"
+#include "target.h"
 
 enum { N = 197, D = 384, K = 6, P = 64 };
 
@@ -22,6 +28,12 @@ static const Case cases[] = {
      "  param %u : f32[384,384] = \"u\" param %wo : f32[384,384] = \"wo\" param %bo : f32[384] = \"bo\"\n"
      "  %m = mssa_add(%x, %y, %u, %wo, %bo) {heads = 6, dim_head = 64, scale = 0.125} : f32[B,197,384]\n"
      "  output \"m\" = %m }",
+     2.0 * N * D * D * 2 + 2.0 * K * N * N * P * 2},
+    {"mssa_add, weights_t (as built)",
+     "graph t { input %x : f32[B,197,384] input %y : f32[B,197,384]\n"
+     "  param %u : f32[384,384] = \"u\" param %wo : f32[384,384] = \"wo\" param %bo : f32[384] = \"bo\"\n"
+     "  %m = mssa_add(%x, %y, %u, %wo, %bo) {heads = 6, dim_head = 64, scale = 0.125, weights_t = 1}"
+     " : f32[B,197,384]\n  output \"m\" = %m }",
      2.0 * N * D * D * 2 + 2.0 * K * N * N * P * 2},
     {"ista_apply (folded)",
      "graph t { input %y : f32[B,197,384] param %m : f32[384,384] = \"m\"\n"
@@ -38,6 +50,31 @@ static const Case cases[] = {
 };
 
 static int batch = 32, repeats = 7;
+static const char *tiles;   /* "name = value, ..." or NULL */
+
+/* The case's graph tiled for the host, then TILES set on every op whose
+ * schema has those attributes. */
+static Graph *tiled(const char *ir) {
+  Graph *g = kt_parse(ir);
+  Target host;
+  target_detect_host(&host);
+  Diag d;
+  diag_init(&d, stderr);
+  ck_assert(pass_tile(g, &host, &d));
+  char *list = tiles ? strdup(tiles) : NULL;
+  for (char *save = NULL, *kv = list ? strtok_r(list, ",", &save) : NULL; kv; kv = strtok_r(NULL, ",", &save)) {
+    char name[64];
+    long long value;
+    ck_assert_msg(sscanf(kv, " %63[a-z_] = %lld", name, &value) == 2, "bad tile attribute '%s'", kv);
+    for (int i = 0; i < g->ops.len; i++) {
+      IrAttrType type;
+      bool optional;
+      if (ir_op_attr_schema(g->ops.items[i]->kind, name, &type, &optional)) ir_set_int(g->ops.items[i], name, value);
+    }
+  }
+  free(list);
+  return g;
+}
 
 /* A Check test, so a harness failure (a kernel that does not compile) is
  * reported like in the tests. */
@@ -48,7 +85,7 @@ START_TEST(bench) {
   printf("%-32s %7s %10s %9s %8s\n", "kernel", "threads", "ms", "GFLOP/s", "of peak");
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     KTest t;
-    kt_open(&t, cases[c].ir, batch, "llvm");
+    kt_open_graph(&t, tiled(cases[c].ir), batch, "llvm");
     kt_fill_all(&t, 1, -1, 1);
     for (int threads = 1; threads <= 2; threads++) {
       crt_set_threads(threads);
@@ -71,8 +108,9 @@ END_TEST
 int main(int argc, char **argv) {
   batch = argc > 1 ? atoi(argv[1]) : 32;
   repeats = argc > 2 ? atoi(argv[2]) : 7;
+  tiles = argc > 3 ? argv[3] : NULL;
   if (batch < 1 || repeats < 1 || repeats > 100) {
-    fprintf(stderr, "usage: bench_kernels [batch >= 1] [repeats 1..100]\n");
+    fprintf(stderr, "usage: bench_kernels [batch >= 1] [repeats 1..100] [\"row_tile = N, query_tile = N\"]\n");
     return 2;
   }
   Suite *s = suite_create("bench_kernels");
