@@ -24,6 +24,10 @@ bool shape_positive_attr(const IrOp *op, const char *name, char *err);
 /* The type of operand I. */
 static inline const IrType *operand_type(const IrOp *op, int i) { return &op->operands.items[i]->type; }
 
+/* linear's shape: x (..., in), W, optional bias (out) -> (..., out); W is
+ * (out, in) with IN_AXIS 1, or (in, out) when stored transposed, IN_AXIS 0. */
+bool shape_linear_weights(const IrOp *op, IrType *results, char *err, int in_axis);
+
 /* f32 of rank RANK with DIMS. */
 IrType shape_f32(int rank, const int64_t *dims);
 

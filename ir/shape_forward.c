@@ -31,18 +31,22 @@ bool shape_layernorm(const IrOp *op, IrType *results, char *err) {
   return true;
 }
 
-/* x (..., in), weight (out, in), bias (out) optional -> (..., out): x Wᵀ + b */
-bool shape_linear(const IrOp *op, IrType *results, char *err) {
+bool shape_linear_weights(const IrOp *op, IrType *results, char *err, int in_axis) {
   if (!shape_expect(op, 0, IR_F32, 0, err) || !shape_expect(op, 1, IR_F32, 2, err)) return false;
   const IrType *x = operand_type(op, 0);
-  int64_t out = operand_type(op, 1)->dims[0];
-  if (!shape_expect_dim(op, 1, 1, x->dims[x->rank - 1], err)) return false;
+  int64_t out = operand_type(op, 1)->dims[1 - in_axis];
+  if (!shape_expect_dim(op, 1, in_axis, x->dims[x->rank - 1], err)) return false;
   if (op->operands.len == 3 &&
       (!shape_expect(op, 2, IR_F32, 1, err) || !shape_expect_dim(op, 2, 0, out, err)))
     return false;
   results[0] = *x;
   results[0].dims[x->rank - 1] = out;
   return true;
+}
+
+/* x (..., in), weight (out, in), bias (out) optional -> (..., out): x Wᵀ + b */
+bool shape_linear(const IrOp *op, IrType *results, char *err) {
+  return shape_linear_weights(op, results, err, 1);
 }
 
 /* x (b, n, d), cls (1, 1, d) -> (b, n+1, d): the cls token becomes token 0 */

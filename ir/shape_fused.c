@@ -66,14 +66,5 @@ bool shape_transpose(const IrOp *op, IrType *results, char *err) {
 /* x (..., k), Wᵀ (k, n) [, b (n)] -> (..., n) = x Wᵀ + b: linear with its
  * weight stored transposed */
 bool shape_linear_t(const IrOp *op, IrType *results, char *err) {
-  if (!shape_expect(op, 0, IR_F32, 0, err) || !shape_expect(op, 1, IR_F32, 2, err)) return false;
-  const IrType *x = operand_type(op, 0);
-  int64_t out = operand_type(op, 1)->dims[1];
-  if (!shape_expect_dim(op, 1, 0, x->dims[x->rank - 1], err)) return false;
-  if (op->operands.len == 3 &&
-      (!shape_expect(op, 2, IR_F32, 1, err) || !shape_expect_dim(op, 2, 0, out, err)))
-    return false;
-  results[0] = *x;
-  results[0].dims[x->rank - 1] = out;
-  return true;
+  return shape_linear_weights(op, results, err, 0);
 }
