@@ -152,6 +152,13 @@ void ir_replace_uses(Graph *g, const IrValue *from, IrValue *to) {
     if (g->outputs.items[i].value == from) g->outputs.items[i].value = to;
 }
 
+void ir_replace_value(Graph *g, IrValue *old, IrValue *to) {
+  ir_replace_uses(g, old, to);
+  free(to->name);
+  to->name = old->name;
+  old->name = NULL;
+}
+
 int ir_use_count(const Graph *g, const IrValue *v) {
   int n = 0;
   for (int i = 0; i < g->ops.len; i++) {

@@ -218,6 +218,9 @@ int ir_op_index(const Graph *g, const IrOp *op);        /* -1 if not in G */
 IrValue *ir_find_value(const Graph *g, const char *name);
 /* Every operand and graph output that is FROM becomes TO. */
 void ir_replace_uses(Graph *g, const IrValue *from, IrValue *to);
+/* Every use of OLD becomes TO, which takes OLD's name: a rewrite keeps the
+ * names that outputs, dumps and golden files show. OLD is left unnamed. */
+void ir_replace_value(Graph *g, IrValue *old, IrValue *to);
 /* Removes OP from the program and frees it (its results must be unused). */
 void ir_remove_op(Graph *g, IrOp *op);
 /* Removes ops none of whose results reach a graph output; returns how many. */

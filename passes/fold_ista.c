@@ -25,10 +25,7 @@ static bool fold(Graph *g, IrOp *ista, Diag *d) {
   }
   g->insert_at = -1;
   if (!v) return false;
-  ir_replace_uses(g, old, v);
-  free(v->name);
-  v->name = old->name;
-  old->name = NULL;
+  ir_replace_value(g, old, v);
   ir_remove_op(g, ista);
   return true;
 }

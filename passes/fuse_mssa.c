@@ -2,7 +2,6 @@
  * add happens in the output projection's epilogue instead of another pass
  * over the activations. Only when the add is the mssa result's one use and
  * the result is no graph output (training graphs keep it for backward). */
-#include <stdlib.h>
 
 #include "passes.h"
 
@@ -37,10 +36,7 @@ static bool fuse(Graph *g, IrOp *mssa, IrOp *add, Diag *d) {
   IrValue *v = ir_emit(g, fused, &name, d);
   g->insert_at = -1;
   if (!v) return false;
-  ir_replace_uses(g, old, v);
-  free(v->name);
-  v->name = old->name;
-  old->name = NULL;
+  ir_replace_value(g, old, v);
   ir_remove_op(g, add);
   ir_remove_op(g, mssa);
   return true;
