@@ -27,7 +27,7 @@
 #include "passes.h"
 
 typedef struct VerifyOptions {
-  const char *model_path, *weights, *input, *backend, *graphs, *target_cpu;
+  const char *model_path, *weights, *input, *backend, *graphs, *target_cpu, *passes;
   long opt_level, batch, seed, threads;
   bool no_fuse, help;
 } VerifyOptions;
@@ -359,7 +359,7 @@ static bool verify_graph(const Model *m, bool train, const VerifyOptions *o, con
   if (!before || !after) return false;
   ir_set_batch(before, data->batch);
   ir_set_batch(after, data->batch);
-  PipelineOptions po = {.opt_level = (int)o->opt_level, .passes = o->no_fuse ? "autodiff" : NULL};
+  PipelineOptions po = {.opt_level = (int)o->opt_level, .passes = o->no_fuse ? "autodiff" : o->passes};
   bool ok = (!train || pass_autodiff(before, t, &d)) && pipeline_run(after, label, t, &po, &d);
   IrEval *ref_before = ok ? reference_run(before, data, &d) : NULL;
   IrEval *ref_after = ref_before ? reference_run(after, data, &d) : NULL;
@@ -406,7 +406,8 @@ int cmd_verify(int argc, char **argv) {
       {"--input", CRT_ARG_STRING, &o.input, "FILE", "images F32 (B,C,H,W) and labels I64 (B) (default: random)"},
       {"--backend", CRT_ARG_STRING, &o.backend, "NAME", "llvm (default) or c"},
       {"-O", CRT_ARG_STRING, &opt_word, NULL, "optimization level 0..3 (default 2)"},
-      {"--no-fuse", CRT_ARG_FLAG, &o.no_fuse, NULL, "run the pipeline without its fusion passes"},
+      {"--no-fuse", CRT_ARG_FLAG, &o.no_fuse, NULL, "run the pipeline without its optional passes"},
+      {"--passes", CRT_ARG_STRING, &o.passes, "A,B", "run these passes instead of the -O level's list"},
       {"--graph", CRT_ARG_STRING, &o.graphs, "WHICH", "infer, train or both (default)"},
       {"--batch", CRT_ARG_INT, &o.batch, "N", "images in the random input (default 2)"},
       {"--seed", CRT_ARG_INT, &o.seed, "S", "seed of the random weights and input (default 0)"},
@@ -421,7 +422,7 @@ int cmd_verify(int argc, char **argv) {
     usage(stdout, opts);
     return 0;
   }
-  bool bad_usage = npos != 1 || o.batch < 1 || o.threads < 0 || !backend_find(o.backend) ||
+  bool bad_usage = npos != 1 || (o.no_fuse && o.passes) || o.batch < 1 || o.threads < 0 || !backend_find(o.backend) ||
                    (strcmp(o.graphs, "infer") && strcmp(o.graphs, "train") && strcmp(o.graphs, "both"));
   if (opt_word) {
     char *end;
@@ -432,6 +433,10 @@ int cmd_verify(int argc, char **argv) {
     usage(stderr, opts);
     return 2;
   }
+  Diag pd;
+  diag_init(&pd, stderr);
+  PipelineOptions checked = {.opt_level = (int)o.opt_level, .passes = o.passes};
+  if (!pipeline_check_options(&checked, &pd)) return 2;
   char *err = NULL;
   SourceFile *src = source_read(o.model_path, &err);
   if (!src) {
