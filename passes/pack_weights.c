@@ -41,10 +41,7 @@ static bool pack_linear(Graph *g, IrOp *op, Diag *d) {
   IrValue *v = ir_emit(g, lt, &name, d);
   g->insert_at = -1;
   if (!v) return false;
-  ir_replace_uses(g, old, v);
-  free(v->name);
-  v->name = old->name;
-  old->name = NULL;
+  ir_replace_value(g, old, v);
   ir_remove_op(g, op);
   return true;
 }
