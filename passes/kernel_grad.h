@@ -11,6 +11,11 @@
 
 #include "kernel_util.h"
 
+/* Columns per item of a batch sum: 64 (four 16-float vectors) gives enough
+ * items to spread a model's widths over the cores, each row's slice one
+ * cache line or more. */
+enum { KG_SUM_COLS = 64 };
+
 /* OUT[j] = Σ_{r < ROWS} IN[r·STRIDE + j] for j < COLS, rows in order: items
  * are blocks of columns, so every column is summed by one thread. */
 void kg_sum_rows(LowerCtx *c, LVar *out, LVar *in, LExpr *rows, int64_t stride, int64_t cols);

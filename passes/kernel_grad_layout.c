@@ -4,17 +4,13 @@
 
 #include <string.h>
 
-/* 64 columns (four 16-float vectors) per item: enough items to spread a
- * model's widths over the cores, each row's slice one cache line or more. */
-enum { SUM_COLS = 64 };
-
 void kg_sum_rows(LowerCtx *c, LVar *out, LVar *in, LExpr *rows, int64_t stride, int64_t cols) {
   LVar *nrows = k_let(c, "rows", LT_I64, rows);
-  KItems it = k_items(c, ki((cols + SUM_COLS - 1) / SUM_COLS), 0);
+  KItems it = k_items(c, ki((cols + KG_SUM_COLS - 1) / KG_SUM_COLS), 0);
   LVar *j0 = lower_local(c, "j0", LT_I64), *j1 = lower_local(c, "j1", LT_I64), *r = lower_local(c, "r", LT_I64);
   LVar *j = lower_local(c, "j", LT_I64), *jz = lower_local(c, "j", LT_I64);
-  lappend(it.body, ldecl(j0, kmul(kv(it.item), ki(SUM_COLS))));
-  lappend(it.body, ldecl(j1, lbin(LB_MIN, kadd(kv(j0), ki(SUM_COLS)), ki(cols))));
+  lappend(it.body, ldecl(j0, kmul(kv(it.item), ki(KG_SUM_COLS))));
+  lappend(it.body, ldecl(j1, lbin(LB_MIN, kadd(kv(j0), ki(KG_SUM_COLS)), ki(cols))));
   LStmt *zero = lfor(jz, kv(j0), kv(j1), LF_VECTOR);
   lappend(zero, lstore(kv(out), kv(jz), lf32(0)));
   lappend(it.body, zero);

@@ -3,10 +3,35 @@
 
 static LExpr *at(LVar *base, LVar *j) { return kadd(kv(base), kv(j)); }
 
+/* dγ and dβ over column blocks from x, dy and the per-row (mean, r). */
+static void affine_grads(LowerCtx *c, LVar *dg, LVar *dbeta, LVar *in, LVar *dy, LVar *stats, LVar *rows, int64_t C) {
+  KItems it = k_items(c, ki((C + KG_SUM_COLS - 1) / KG_SUM_COLS), 0);
+  LVar *j0 = lower_local(c, "j0", LT_I64), *j1 = lower_local(c, "j1", LT_I64), *r = lower_local(c, "r", LT_I64);
+  LVar *jz = lower_local(c, "j", LT_I64), *j = lower_local(c, "j", LT_I64), *base = lower_local(c, "base", LT_I64);
+  LVar *mean = lower_local(c, "mean", LT_F32), *rstd = lower_local(c, "rstd", LT_F32);
+  lappend(it.body, ldecl(j0, kmul(kv(it.item), ki(KG_SUM_COLS))));
+  lappend(it.body, ldecl(j1, lbin(LB_MIN, kadd(kv(j0), ki(KG_SUM_COLS)), ki(C))));
+  LStmt *zero = lfor(jz, kv(j0), kv(j1), LF_VECTOR);
+  lappend(zero, lstore(kv(dg), kv(jz), lf32(0)));
+  lappend(zero, lstore(kv(dbeta), kv(jz), lf32(0)));
+  lappend(it.body, zero);
+  LStmt *each = lfor(r, ki(0), kv(rows), LF_SERIAL), *acc = lfor(j, kv(j0), kv(j1), LF_VECTOR);
+  lappend(each, ldecl(base, kmul(kv(r), ki(C))));
+  lappend(each, ldecl(mean, kld(stats, kmul(kv(r), ki(2)))));
+  lappend(each, ldecl(rstd, kld(stats, kadd(kmul(kv(r), ki(2)), ki(1)))));
+  LExpr *xhat = kmul(ksub(kld(in, at(base, j)), kv(mean)), kv(rstd));
+  lappend(acc, lstore(kv(dg), kv(j), kadd(kld(dg, kv(j)), kmul(kld(dy, at(base, j)), xhat))));
+  lappend(acc, lstore(kv(dbeta), kv(j), kadd(kld(dbeta, kv(j)), kld(dy, at(base, j)))));
+  lappend(each, acc);
+  lappend(it.body, each);
+}
+
 /* Per row (in parallel), with mean and r = 1/√(var + eps) recomputed from x
  * as the forward kernel does: x̂ = (x − mean)·r, h = dy ⊙ γ,
- * dx = r·(h − mean(h) − x̂·mean(h ⊙ x̂)), and dy ⊙ x̂ kept in scratch. Then
- * dγ = Σ_rows dy ⊙ x̂ and dβ = Σ_rows dy, each column summed in row order. */
+ * dx = r·(h − mean(h) − x̂·mean(h ⊙ x̂)), mean and r kept in scratch. Then,
+ * in one pass over column blocks, dγ = Σ_rows dy ⊙ x̂ and dβ = Σ_rows dy,
+ * each column summed in row order (x̂ recomputed: storing it cost a write
+ * and a read of a whole activation). */
 bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
   const IrValue *x = op->operands.items[0];
@@ -16,7 +41,7 @@ bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   LVar *dx = k_ptr(c, op->results.items[0]), *dg = k_ptr(c, op->results.items[1]);
   LVar *dbeta = k_ptr(c, op->results.items[2]);
   LVar *rows = k_let(c, "rows", LT_I64, k_rows(c, x));
-  LVar *gx = k_let(c, "dy_xhat", LT_PTR_F32, lower_scratch(c, 0, k_sample_numel(x)));
+  LVar *stats = k_let(c, "stats", LT_PTR_F32, lower_scratch(c, 0, 2 * (k_sample_numel(x) / C)));
   KItems it = k_items(c, kv(rows), 0);
   LVar *base = lower_local(c, "base", LT_I64), *mean = lower_local(c, "mean", LT_F32);
   LVar *var = lower_local(c, "var", LT_F32), *dev = lower_local(c, "dev", LT_F32);
@@ -37,6 +62,8 @@ bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   lappend(it.body, sq);
   LExpr *variance = lbin(LB_DIV, kv(var), lf32((double)C));
   lappend(it.body, ldecl(rstd, lbin(LB_DIV, lf32(1), lun(LU_SQRT, kadd(variance, lf32(eps))))));
+  lappend(it.body, lstore(kv(stats), kmul(kv(it.item), ki(2)), kv(mean)));
+  lappend(it.body, lstore(kv(stats), kadd(kmul(kv(it.item), ki(2)), ki(1)), kv(rstd)));
   lappend(it.body, ldecl(hm, lf32(0)));
   lappend(it.body, ldecl(hxm, lf32(0)));
   LStmt *means = lfor(j[2], ki(0), ki(C), LF_VECTOR);
@@ -44,7 +71,6 @@ bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   lappend(means, ldecl(h, kmul(kld(dy, at(base, j[2])), kld(gamma, kv(j[2])))));
   lappend(means, lassign(hm, kadd(kv(hm), kv(h))));
   lappend(means, lassign(hxm, kadd(kv(hxm), kmul(kv(h), kv(xh)))));
-  lappend(means, lstore(kv(gx), at(base, j[2]), kmul(kld(dy, at(base, j[2])), kv(xh))));
   lappend(it.body, means);
   lappend(it.body, lassign(hm, lbin(LB_DIV, kv(hm), lf32((double)C))));
   lappend(it.body, lassign(hxm, lbin(LB_DIV, kv(hxm), lf32((double)C))));
@@ -53,7 +79,6 @@ bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d) {
   LExpr *hh = kmul(kld(dy, at(base, j[3])), kld(gamma, kv(j[3])));
   lappend(grad, lstore(kv(dx), at(base, j[3]), kmul(kv(rstd), ksub(ksub(hh, kv(hm)), kmul(xhat, kv(hxm))))));
   lappend(it.body, grad);
-  kg_sum_rows(c, dg, gx, kv(rows), C, C);
-  kg_sum_rows(c, dbeta, dy, kv(rows), C, C);
+  affine_grads(c, dg, dbeta, in, dy, stats, rows, C);
   return true;
 }
