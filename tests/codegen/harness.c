@@ -77,11 +77,3 @@ int run_command(const char *fmt, ...) {
   sb_free(&sb);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
-
-int run_suite(Suite *s) {
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

@@ -6,6 +6,7 @@
 #define CRATEC_TEST_HARNESS_H
 
 #include "backend.h"
+#include "run_suite.h"
 
 typedef struct Loaded {
   void *handle;
@@ -24,9 +25,6 @@ char *emit_to_temp(const LModule *m, const char *backend, BackendOptions *option
 
 /* Reads a whole file (fails the test when it cannot). */
 char *slurp(const char *path);
-/* Runs S and returns the process exit status (EXIT_FAILURE if any test failed). */
-struct Suite;
-int run_suite(struct Suite *s);
 
 /* Runs a shell command, returning its exit status. */
 int run_command(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frontend.h"
+#include "run_suite.h"
 
 static char **names;   /* the .crate files, sorted */
 static int count;
@@ -87,11 +88,8 @@ int main(void) {
   tcase_add_test(tc, test_enough_cases);
   tcase_add_loop_test(tc, test_expected_output, 0, count);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int status = run_suite(s);
   for (int i = 0; i < count; i++) free(names[i]);
   free(names);
-  return failed ? 1 : 0;
+  return status;
 }

@@ -37,11 +37,3 @@ Model *parse_source_file(const char *relative_path) {
   free(path);
   return m;
 }
-
-int run_suite(Suite *s) {
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}

@@ -5,6 +5,7 @@
 #include <check.h>
 
 #include "frontend.h"
+#include "run_suite.h"
 
 /* Parses LEN bytes of TEXT as a file named "test.crate". The diagnostics
  * (possibly empty) go to *DIAGNOSTICS when it is not NULL; the caller frees
@@ -13,7 +14,5 @@ Model *parse_bytes(const char *text, size_t len, char **diagnostics);
 Model *parse_text(const char *text, char **diagnostics);
 /* Parses a file relative to the source tree; fails the test if it is bad. */
 Model *parse_source_file(const char *relative_path);
-/* Runs one suite, returns the process exit status. */
-int run_suite(Suite *s);
 
 #endif

@@ -1,8 +1,8 @@
 #include "passes_test.h"
 
 #include <stdlib.h>
-#include <string.h>
 
+#include "ir_text.h"
 #include "run_suite.h"
 
 char *pt_read(const char *name) {
@@ -17,13 +17,7 @@ char *pt_read(const char *name) {
 
 Graph *pt_graph_file(const char *name) {
   char *text = pt_read(name);
-  SourceFile *src = source_from_string(name, text, strlen(text));
-  Diag d;
-  diag_init(&d, stderr);
-  Graph *g = ir_parse(src, &d);
-  ck_assert_ptr_nonnull(g);
-  ck_assert(ir_verify(g, &d));
-  source_free(src);
+  Graph *g = test_parse_ir(name, text);
   free(text);
   return g;
 }
@@ -56,8 +50,6 @@ const Target *pt_target(void) {
 }
 
 int main(void) {
-  int failed = run_suite(pipeline_suite());
-  failed |= run_suite(plan_suite());
-  failed |= run_suite(tile_suite());
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  Suite *suites[] = {pipeline_suite(), plan_suite(), tile_suite()};
+  return run_suites(suites, sizeof suites / sizeof *suites);
 }

@@ -55,14 +55,6 @@ double gc_max_abs_diff(const float *a, const float *b, size_t n) {
   return m;
 }
 
-int gc_run(Suite *s) {
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
 double gc_relative_norm_error(const float *got, const float *want, size_t n) {
   double err = 0.0, ref = 0.0;
   for (size_t i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cratert.h"
+#include "run_suite.h"
 
 /* The runtime's generator, seeded: one line per test. */
 crt_rng gc_seeded(uint64_t seed);
@@ -27,8 +28,6 @@ double gc_dot(const float *dout, const float *out, size_t n);
 double gc_relative_error(gc_loss_fn loss, void *ctx, float *x, const float *grad, size_t n,
                          float h);
 
-/* Runs every test of S; EXIT_SUCCESS when all pass. */
-int gc_run(Suite *s);
 
 /* ‖got − want‖ / ‖want‖ over N entries (‖got‖ when want is all zero). */
 double gc_relative_norm_error(const float *got, const float *want, size_t n);

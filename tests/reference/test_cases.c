@@ -110,5 +110,5 @@ int main(void) {
   tcase_add_loop_test(tc, measurements_match_meta, 0, n);
   tcase_add_test(tc, unreadable_case_is_a_clear_error);
   suite_add_tcase(s, tc);
-  return gc_run(s);
+  return run_suite(s);
 }

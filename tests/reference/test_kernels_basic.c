@@ -280,5 +280,5 @@ int main(void) {
   tcase_add_test(tc, residual_gradient);
   tcase_add_test(tc, pool_cls_and_mean_gradient);
   suite_add_tcase(s, tc);
-  return gc_run(s);
+  return run_suite(s);
 }

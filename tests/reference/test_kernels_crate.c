@@ -198,5 +198,5 @@ int main(void) {
   tcase_add_test(tc, crossentropy_value_and_gradient);
   tcase_add_test(tc, crossentropy_rejects_bad_label);
   suite_add_tcase(s, tc);
-  return gc_run(s);
+  return run_suite(s);
 }

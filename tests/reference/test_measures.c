@@ -118,5 +118,5 @@ int main(void) {
   tcase_add_test(tc, sparsity_statistics_round_like_float32_numpy);
   tcase_add_test(tc, layer_measures_combine_both);
   suite_add_tcase(s, tc);
-  return gc_run(s);
+  return run_suite(s);
 }

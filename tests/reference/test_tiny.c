@@ -59,5 +59,5 @@ int main(void) {
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, tiny_forward_matches_reference);
   suite_add_tcase(s, tc);
-  return gc_run(s);
+  return run_suite(s);
 }

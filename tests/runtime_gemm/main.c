@@ -1,27 +1,10 @@
 #include "gemm_suites.h"
+#include "run_suite.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+static const NamedSuite suites[] = {{"forms", forms_suite},
+                                    {"fallback", fallback_suite},
+                                    {"determinism", determinism_suite},
+                                    {"errors", errors_suite},
+                                    {"threads", threads_suite}};
 
-static const struct {
-  const char *name;
-  Suite *(*make)(void);
-} suites[] = {{"forms", forms_suite},
-              {"fallback", fallback_suite},
-              {"determinism", determinism_suite},
-              {"errors", errors_suite},
-              {"threads", threads_suite}};
-
-int main(int argc, char **argv) {
-  for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
-    if (argc != 2 || strcmp(argv[1], suites[i].name) != 0) continue;
-    SRunner *sr = srunner_create(suites[i].make());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-  }
-  fprintf(stderr, "usage: %s SUITE (forms, fallback, determinism, errors, threads)\n", argv[0]);
-  return EXIT_FAILURE;
-}
+int main(int argc, char **argv) { return run_named_suite(argc, argv, suites, sizeof suites / sizeof *suites); }

@@ -1,11 +1,3 @@
-#include "run_suite.h"
-
-#include <stdlib.h>
-
-int run_suite(Suite *s) {
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+/* tests/kernels still compiles run_suite from here; the one runner is in
+ * tests/common (link test_common instead). */
+#include "../common/run_suite.c"

@@ -1,9 +1,3 @@
-/* The main of every test here: run the suite, exit non-zero on a failure. */
-#ifndef RUNTIME_IO_RUN_SUITE_H
-#define RUNTIME_IO_RUN_SUITE_H
-
-#include <check.h>
-
-int run_suite(Suite *s);
-
-#endif
+/* tests/kernels still takes run_suite from here; the one runner is in
+ * tests/common (link test_common instead). */
+#include "../common/run_suite.h"
