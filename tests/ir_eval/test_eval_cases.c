@@ -5,10 +5,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "case_io.h"
 #include "eval_case.h"
+#include "ir_text.h"
 #include "passes.h"
 
 static const char *const CASES[] = {"micro", "custom", "tiny_fwd"};
@@ -112,15 +112,11 @@ START_TEST(autodiff_text_round_trips) {
   ck_assert(eval_case_open(&c, CASES[_i / 2]));
   Graph *g = eval_case_graph(&c, GRAPH_TRAIN | GRAPH_AUTODIFF | (_i % 2 ? GRAPH_LOWERED : 0));
   char *text = ir_print_string(g);
-  SourceFile *src = source_from_string("autodiff.ir", text, strlen(text));
-  Graph *back = ir_parse(src, stderr_diag());
-  ck_assert_ptr_nonnull(back);
-  ck_assert(ir_verify(back, stderr_diag()));
+  Graph *back = test_parse_ir("autodiff.ir", text);
   char *again = ir_print_string(back);
   ck_assert_str_eq(again, text);
   free(again);
   ir_graph_free(back);
-  source_free(src);
   free(text);
   ir_graph_free(g);
   eval_case_close(&c);
@@ -134,10 +130,9 @@ START_TEST(unused_parameter_gets_zero_gradient) {
                      "  %logits = linear(%x, %w) : f32[2,3]\n"
                      "  %loss = cross_entropy(%logits, %labels) {label_smoothing = 0.0} : f32[1]\n"
                      "  output \"loss\" = %loss\n}\n";
-  SourceFile *src = source_from_string("unused.ir", text, strlen(text));
   Diag *d = stderr_diag();
-  Graph *g = ir_parse(src, d);
-  ck_assert(g && pass_autodiff(g, NULL, d) && ir_verify(g, d));
+  Graph *g = test_parse_ir("unused.ir", text);
+  ck_assert(pass_autodiff(g, NULL, d) && ir_verify(g, d));
   IrEval *ev = ir_eval_new(g, 1, d);
   const float x[6] = {1, 2, 3, -1, 0, 1}, w[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, v[4] = {5, 6, 7, 8};
   const int64_t labels[2] = {0, 2};
@@ -152,7 +147,6 @@ START_TEST(unused_parameter_gets_zero_gradient) {
                           1e-6);
   ir_eval_free(ev);
   ir_graph_free(g);
-  source_free(src);
 }
 END_TEST
 

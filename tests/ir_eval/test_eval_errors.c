@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "eval_case.h"
+#include "ir_text.h"
 #include "passes.h"
 
 typedef struct Captured {
@@ -119,15 +120,12 @@ START_TEST(autodiff_names_an_op_it_cannot_differentiate) {
       "  %loss = cross_entropy(%pooled, %labels) {label_smoothing = 0.0} : f32[1]\n"
       "  output \"loss\" = %loss\n"
       "}\n";
-  SourceFile *src = source_from_string("odd.ir", text, strlen(text));
-  Graph *g = ir_parse(src, stderr_diag());
-  ck_assert_ptr_nonnull(g);
+  Graph *g = test_parse_ir("odd.ir", text);
   Captured cap;
   capture_begin(&cap);
   ck_assert(!pass_autodiff(g, NULL, &cap.d));
   expect_message(&cap, "cannot differentiate op 'patchify' (%p)");
   finish(&cap, g, NULL);
-  source_free(src);
 }
 END_TEST
 

@@ -8,6 +8,7 @@
 
 #include "eval_case.h"
 #include "gradcheck.h"
+#include "ir_text.h"
 
 typedef struct FdRun {
   Graph *g;
@@ -34,10 +35,8 @@ static const IrValue *output(const Graph *g, const char *name) {
 /* Checks every "d<key>" output of the graph in TEXT; H and TOL as the
  * reference kernels' own gradient checks use for the operator. */
 static void check_graph(const char *text, float h, double tol) {
-  SourceFile *src = source_from_string("fd.ir", text, strlen(text));
   Diag *d = stderr_diag();
-  FdRun r = {.g = ir_parse(src, d)};
-  ck_assert_ptr_nonnull(r.g);
+  FdRun r = {.g = test_parse_ir("fd.ir", text)};
   r.ev = ir_eval_new(r.g, 1, d);
   ck_assert_ptr_nonnull(r.ev);
   crt_rng rng = gc_seeded(7);
@@ -77,7 +76,6 @@ static void check_graph(const char *text, float h, double tol) {
   free(r.gy);
   ir_eval_free(r.ev);
   ir_graph_free(r.g);
-  source_free(src);
 }
 
 START_TEST(linear_and_bias_grad) {
