@@ -28,6 +28,7 @@ typedef struct BuildOptions {
   const char *target_cpu;
   const char *weights;
   bool embed_weights;
+  bool profile;
   bool no_train;
   const char *passes;
   const char *dump_after;
@@ -79,6 +80,7 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
       {"--target-cpu", CRT_ARG_STRING, &o->target_cpu, "NAME", "LLVM CPU name (default native)"},
       {"--weights", CRT_ARG_STRING, &o->weights, "FILE", "safetensors weights, checked against the model"},
       {"--embed-weights", CRT_ARG_FLAG, &o->embed_weights, NULL, "embed --weights (a weights file or a training checkpoint) in the output"},
+      {"--profile", CRT_ARG_FLAG, &o->profile, NULL, "time every kernel call (OUT bench --profile prints the table)"},
       {"--batch", CRT_ARG_INT, &o->batch, "N", "fix the batch size (default: any batch, B)"},
       {"--no-train", CRT_ARG_FLAG, &o->no_train, NULL, "inference only: no P_train_step (not for exe or lib)"},
       {"--passes", CRT_ARG_STRING, &o->passes, "A,B", "run these passes instead of the -O level's list"},
@@ -363,7 +365,7 @@ static int compile(const Model *m, const BuildOptions *o) {
   float **weights = o->weights ? load_weights(m, o->weights, &info, &nparams, &exact) : NULL;
   if (o->weights && !weights) return 1;
   LowerOptions lo = {.prefix = o->kind == EMIT_LIB ? m->name : "crate_model", .batch = o->batch,
-                     .no_train = o->no_train, .pipeline = pipeline_options(o)};
+                     .no_train = o->no_train, .pipeline = pipeline_options(o), .profile = o->profile};
   bool ok = !o->embed_weights || embedded_bytes(o->weights, exact, weights, info, nparams, &lo.weights, &lo.weights_size);
   if (weights) free_weights(weights, info, nparams);
   if (!ok) return 1;

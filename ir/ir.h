@@ -250,6 +250,13 @@ Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d);
  * rejects a lowered op, which means the composite was not verified. */
 bool ir_lower_composites(Graph *g, Diag *d);
 
+/* ---- cost (flops.c) ------------------------------------------------------------
+ * The floating-point work of OP for BATCH items: its products, a
+ * multiply-add counting 2 (as model_flops); 0 for ops without products
+ * (elementwise, normalisation, layout) and for the backward ops of
+ * attention and ISTA, whose recomputation makes a count a matter of choice. */
+int64_t ir_op_flops(const IrOp *op, int64_t batch);
+
 /* ---- verification (verify.c) -----------------------------------------------------
  * Reports every broken invariant to D, naming the op ("op 12 'mssa'") and
  * the value; true when there was none. */

@@ -7,6 +7,8 @@
 
 static const LRuntimeFn runtime_fns[] = {
     {"crt_alloc", LC_VOID_PTR, 1, {LC_SIZE}},
+    {"crt_clock_ns", LC_INT64, 0, {LC_VOID}},
+    {"crt_profile_add", LC_VOID, 2, {LC_INT64, LC_INT64}},
     {"crt_free", LC_VOID, 1, {LC_VOID_PTR}},
     {"crt_sgemm", LC_INT, 13,
      {LC_TRANS, LC_TRANS, LC_INT, LC_INT, LC_INT, LC_CONST_FLOAT_PTR, LC_INT, LC_CONST_FLOAT_PTR, LC_INT, LC_FLOAT,

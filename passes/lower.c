@@ -198,6 +198,7 @@ typedef struct Build {
   const Model *m;
   const ParamLayout *pl;
   const Target *t;
+  ProfileSlots *prof;   /* NULL: not profiling */
   Diag *d;
 } Build;
 
@@ -215,7 +216,7 @@ static bool lower_inference(const Build *b, Entry *e, int which, int64_t work[2]
   bool ok = bind_input(e->c, e->g, "images", images, d);
   if (ok && which == ENTRY_FORWARD) ok = bind_output(e->c, &e->g->outputs.items[0], out, 0, 0, d);
   if (ok && which == ENTRY_FEATURES) ok = bind_features(e->c, e->g, b->m, out, d);
-  return ok && lower_ops(e->c, b->kernels, e->g, e->hoisted, workv, 0, batch, work, d);
+  return ok && lower_ops(e->c, b->kernels, e->g, e->hoisted, workv, 0, batch, work, b->prof, entry_names[which], d);
 }
 
 static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
@@ -230,7 +231,7 @@ static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
   bind_params(e->c, e->g, pl, params);
   bool ok = bind_input(e->c, e->g, "images", images, d) && bind_input(e->c, e->g, "labels", labels, d) &&
             bind_train_outputs(e->c, e->g, pl, loss, logits, grads, d);
-  return ok && lower_ops(e->c, b->kernels, e->g, NULL, workv, 0, batch, work, d);
+  return ok && lower_ops(e->c, b->kernels, e->g, NULL, workv, 0, batch, work, b->prof, "train", d);
 }
 
 /* P_prepare runs every inference entry's hoisted ops once, in order; the
@@ -246,7 +247,7 @@ static bool lower_prepare(const Build *b, LFunc *f, Entry *entries, int n, int64
     bind_params(c, entries[k].g, pl, params);
     bind_derived(c, &entries[k], derived);
     int64_t work[2];
-    ok &= lower_ops(c, b->kernels, entries[k].g, entries[k].prepare_skip, derived, end, NULL, work, d);
+    ok &= lower_ops(c, b->kernels, entries[k].g, entries[k].prepare_skip, derived, end, NULL, work, b->prof, "prepare", d);
     lower_ctx_free(c);
     if (work[0] > *derived_floats) *derived_floats = work[0];
     if (work[1]) {
@@ -294,6 +295,9 @@ void lowered_free(Lowered *l) {
   if (!l) return;
   lmodule_free(l->module);
   free(l->desc);
+  for (int i = 0; i < l->profile.count; i++) free(l->profile.labels[i]);
+  free(l->profile.labels);
+  free(l->profile.flops);
   free(l);
 }
 
@@ -301,7 +305,7 @@ static bool lower_entries(Lowered *l, Entry *e, const Model *m, const ParamLayou
                           Diag *d) {
   LModule *mod = l->module;
   KernelCache kernels = {0};
-  const Build b = {mod, &kernels, m, pl, o->target, d};
+  const Build b = {mod, &kernels, m, pl, o->target, o->profile ? &l->profile : NULL, d};
   int64_t derived_end = 0;
   place_derived(&e[ENTRY_FORWARD], NULL, 0, &derived_end);
   place_derived(&e[ENTRY_FEATURES], e, 1, &derived_end);

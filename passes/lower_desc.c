@@ -84,6 +84,15 @@ char *lower_description(const Model *m, const ParamLayout *pl, const LowerOption
   cJSON_AddNumberToObject(flops, "forward", (double)model_flops(m));
   cJSON_AddItemToObject(j, "train", train(&m->train));
   cJSON_AddNumberToObject(j, "embedded_weights", o->weights ? (double)o->weights_size : 0);
+  if (o->profile) {
+    cJSON *slots = cJSON_AddArrayToObject(j, "profile");
+    for (int i = 0; i < l->profile.count; i++) {
+      cJSON *slot = cJSON_CreateObject();
+      cJSON_AddStringToObject(slot, "label", l->profile.labels[i]);
+      cJSON_AddNumberToObject(slot, "flops", (double)l->profile.flops[i]);
+      cJSON_AddItemToArray(slots, slot);
+    }
+  }
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   /* cJSON allocates with malloc: the caller frees with free(). */

@@ -141,8 +141,28 @@ static void call_kernel(LowerCtx *c, const char *name, const IrValue **values, i
   lower_emit(c, call);
 }
 
+/* t0 = crt_clock_ns() before the call, crt_profile_add(slot, t0) after it. */
+static LVar *profile_start(LowerCtx *c) {
+  LVar *t0 = lower_local(c, "t", LT_I64);
+  lower_emit(c, ldecl(t0, li64(0)));
+  lower_emit(c, lcall_result(t0, "crt_clock_ns"));
+  return t0;
+}
+
+static void profile_end(LowerCtx *c, ProfileSlots *prof, LVar *t0, const char *entry, const IrOp *op) {
+  LStmt *add = lcall("crt_profile_add");
+  lcall_arg(add, li64(prof->count));
+  lcall_arg(add, lvar(t0));
+  lower_emit(c, add);
+  prof->labels = xrealloc(prof->labels, (size_t)(prof->count + 1) * sizeof *prof->labels);
+  prof->flops = xrealloc(prof->flops, (size_t)(prof->count + 1) * sizeof *prof->flops);
+  /* Per batch item: a fixed-size op (P_prepare's) counts once per batch. */
+  prof->flops[prof->count] = ir_op_flops(op, 1);
+  prof->labels[prof->count++] = xasprintf("%s %s %%%s", entry, ir_op_name(op->kind), op->results.items[0]->name);
+}
+
 bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, LVar *work, int64_t base,
-               LVar *batch, int64_t work_floats[2], Diag *d) {
+               LVar *batch, int64_t work_floats[2], ProfileSlots *prof, const char *entry, Diag *d) {
   MemPlan *p = bind_arena(c, g, skip, work, base);
   bool ok = true;
   bool reported[IR_OP_COUNT] = {0};
@@ -168,7 +188,9 @@ bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, L
     }
     lower_begin_op(c);
     lower_emit(c, lcomment("%%%s = %s", op->results.items[0]->name, ir_op_name(op->kind)));
+    LVar *t0 = prof ? profile_start(c) : NULL;
     call_kernel(c, name, values, nvalues, scratch, batch);
+    if (prof) profile_end(c, prof, t0, entry, op);
   }
   int64_t scratch, scratch_per_batch;
   lower_scratch_peak(c, &scratch, &scratch_per_batch);

@@ -34,10 +34,11 @@ void kernel_cache_free(KernelCache *kc);
  * Results not bound yet are planned into an arena at WORK + BASE floats,
  * followed by the ops' scratch; WORK_FLOATS gets the floats {a, b} (BASE
  * included) that WORK must hold for a batch of a + b·batch. BATCH is the
- * entry's batch parameter (NULL in P_prepare). False (reported to D) when an
+ * entry's batch parameter (NULL in P_prepare). PROF (may be NULL) gets a
+ * slot for each kernel call, which is timed, labelled with ENTRY. False (reported to D) when an
  * op has no emitter or its emitter fails. */
 bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, LVar *work, int64_t base,
-               LVar *batch, int64_t work_floats[2], Diag *d);
+               LVar *batch, int64_t work_floats[2], ProfileSlots *prof, const char *entry, Diag *d);
 
 /* The description JSON of the ABI comment (lower_desc.c); caller frees. */
 char *lower_description(const Model *m, const ParamLayout *pl, const LowerOptions *o, const Lowered *l);

@@ -129,10 +129,21 @@ typedef struct LowerOptions {
   size_t weights_size;
   const Target *target;
   PipelineOptions pipeline;
+  bool profile;                /* time every kernel call (cratec build --profile, OUT bench --profile) */
 } LowerOptions;
+
+/* With LowerOptions.profile every kernel call of the entries is timed into
+ * a runtime profiling slot (crt_profile_add); the description's "profile"
+ * list has, for slot i, {"label": "ENTRY OP %VALUE", "flops": per image}. */
+typedef struct ProfileSlots {
+  char **labels;
+  int64_t *flops;   /* per batch item (ir_op_flops) */
+  int count;
+} ProfileSlots;
 
 typedef struct Lowered {
   LModule *module;
+  ProfileSlots profile;
   char *desc;                  /* P_desc's JSON; the module's blob points into it */
   int64_t param_floats, derived_floats;
   int64_t work[3][2];          /* work_floats {a, b} of forward, features, train */

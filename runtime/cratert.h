@@ -461,6 +461,18 @@ int crt_checkpoint_load_weights(const crt_st_file *f, const crt_param_spec *spec
 /* Seconds on a monotonic clock (for rates and timings). */
 double crt_clock(void);
 
+/* Per-operator profiling. Code built with `cratec build --profile` brackets
+ * every kernel call: t0 = crt_clock_ns(), the call, crt_profile_add(slot,
+ * t0); the description's "profile" list names each slot ("forward linear
+ * %embed.proj"). Kernel calls are made by one thread (the kernels split
+ * their own work), so the counters need no synchronisation. */
+#define CRT_PROFILE_SLOTS 8192
+int64_t crt_clock_ns(void);                            /* monotonic nanoseconds */
+void crt_profile_add(int64_t slot, int64_t start_ns);  /* slot += now - start; calls += 1 */
+void crt_profile_reset(void);
+int64_t crt_profile_ns(int64_t slot);
+int64_t crt_profile_calls(int64_t slot);
+
 /* Training progress. On a terminal, one line redrawn in place (at most ten
  * times a second, and always at the end of an epoch):
  *   epoch 3/200  step 120/468  loss 0.4123  1234.5 images/s  ETA 1:02:03
