@@ -28,6 +28,7 @@
 
 typedef struct VerifyOptions {
   const char *model_path, *weights, *input, *backend, *graphs, *target_cpu, *passes;
+  const char *inject_fault;   /* an op kind: its first kernel gets a deliberate bug */
   long opt_level, batch, seed, threads;
   bool no_fuse, help;
 } VerifyOptions;
@@ -218,9 +219,26 @@ typedef struct Compiled {
   char dir[64], path[96];
 } Compiled;
 
+/* --inject-fault KIND: the generated code of the first op of that kind
+ * ends with result[0] = 2·result[0] + 1, a bug `verify` must catch (its
+ * own test: a checker that finds nothing proves nothing). */
+static void inject_fault(const Graph *g, const char *kind, FlatLowering *flat) {
+  for (int i = 0; i < g->ops.len; i++) {
+    const IrOp *op = g->ops.items[i];
+    if (strcmp(ir_op_name(op->kind), kind) != 0) continue;
+    LFunc *f = flat->module->funcs.items[i];
+    LVar *arena = f->params.items[0];
+    LExpr *at = li64(flat->offset[op->results.items[0]->id]);
+    LExpr *old = lload(lvar(arena), li64(flat->offset[op->results.items[0]->id]));
+    lappend(f->body, lstore(lvar(arena), at, lbin(LB_ADD, lbin(LB_MUL, lf32(2), old), lf32(1))));
+    return;
+  }
+}
+
 static bool compile_ops(const Graph *g, int64_t batch, const VerifyOptions *o, const Target *t, Compiled *c,
                         Diag *d) {
   if (!lower_flat(g, batch, t, true, &c->flat, d)) return false;
+  if (o->inject_fault) inject_fault(g, o->inject_fault, &c->flat);
   snprintf(c->dir, sizeof c->dir, "/tmp/cratec-verify-XXXXXX");
   if (!mkdtemp(c->dir)) {
     fprintf(stderr, "cratec verify: error: cannot make a temporary directory: %s\n", strerror(errno));
@@ -408,6 +426,8 @@ int cmd_verify(int argc, char **argv) {
       {"-O", CRT_ARG_STRING, &opt_word, NULL, "optimization level 0..3 (default 2)"},
       {"--no-fuse", CRT_ARG_FLAG, &o.no_fuse, NULL, "run the pipeline without its optional passes"},
       {"--passes", CRT_ARG_STRING, &o.passes, "A,B", "run these passes instead of the -O level's list"},
+      {"--inject-fault", CRT_ARG_STRING, &o.inject_fault, "OP",
+       "plant a bug in the first OP kernel (checks that verify catches it)"},
       {"--graph", CRT_ARG_STRING, &o.graphs, "WHICH", "infer, train or both (default)"},
       {"--batch", CRT_ARG_INT, &o.batch, "N", "images in the random input (default 2)"},
       {"--seed", CRT_ARG_INT, &o.seed, "S", "seed of the random weights and input (default 0)"},
