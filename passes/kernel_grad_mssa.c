@@ -2,14 +2,14 @@
  * recomputed from y and U.
  *
  *   1. W = Y Uᵀ for every token (row blocks on every core).
- *   2. Per (sample, head), over static partitions with three N×N scratch
- *      matrices and W_hᵀ each: A = softmax(s W_h W_hᵀ), gA = gO_h W_hᵀ
- *      (W_hᵀ copied once, so neither product packs), then in place
- *      gS = s·A ⊙ (gA − δ) with δ_i = Σ_j gA_ij A_ij, and
- *      gW_h = Aᵀ gO_h + (gS + gSᵀ) W_h (the query and key paths of the one
- *      W_h in one product: these per-head products are small enough that a
- *      call and its packing cost as much as the multiply), written into the
- *      head's columns of gW.
+ *   2. Per (sample, head), over static partitions: the head's rows stacked
+ *      as T = [W_h; gO_h; W_h] (3N × p, contiguous), then
+ *      [S; gA] = T[0:2N] W_hᵀ (S = s W_h W_hᵀ), A = softmax(S) and in place
+ *      gS = s·A ⊙ (gA − δ) with δ_i = Σ_j gA_ij A_ij, then
+ *      gW_h = [A; gS]ᵀ T[N:3N] + gS W_h = Aᵀ gO_h + gSᵀ W_h + gS W_h (the
+ *      value, key and query paths), written into the head's columns of gW.
+ *      Three products rather than five: at N×N×p these are small enough
+ *      that a call and its packing cost as much as the multiply.
  *   3. dy = gW U (no packing); dU = gWᵀ Y, K over every token of the
  *      batch: a fixed-order sum, whatever the thread count. */
 #include "kernel_grad.h"
@@ -41,21 +41,14 @@ static void softmax_backward(LowerCtx *c, LStmt *body, LVar *a, LVar *g, int64_t
   lappend(body, rows);
 }
 
-/* DST (cols, rows) = SRC (rows, cols; rows LD apart)ᵀ into BODY. */
-static void transpose_into(LowerCtx *c, LStmt *body, LVar *dst, LVar *src, int64_t rows, int64_t cols,
-                           int64_t ld) {
-  LVar *j = lower_local(c, "j", LT_I64), *r = lower_local(c, "r", LT_I64);
-  LStmt *outer = lfor(j, ki(0), ki(cols), LF_SERIAL), *inner = lfor(r, ki(0), ki(rows), LF_SERIAL);
-  lappend(inner, lstore(kv(dst), kix(kv(j), rows, kv(r)), kld(src, kix(kv(r), ld, kv(j)))));
-  lappend(outer, inner);
-  lappend(body, outer);
-}
-
-/* G2 (N, N) = G + Gᵀ into BODY. */
-static void symmetrize(LowerCtx *c, LStmt *body, LVar *g2, LVar *g, int64_t N) {
-  LVar *r = lower_local(c, "r", LT_I64), *j = lower_local(c, "j", LT_I64);
-  LStmt *rows = lfor(r, ki(0), ki(N), LF_SERIAL), *cols = lfor(j, ki(0), ki(N), LF_SERIAL);
-  lappend(cols, lstore(kv(g2), kix(kv(r), N, kv(j)), kadd(kld(g, kix(kv(r), N, kv(j))), kld(g, kix(kv(j), N, kv(r))))));
+/* T (3N, p) = [W_h; gO_h; W_h], rows LD apart in W and gO, into BODY. */
+static void stack_rows(LowerCtx *c, LStmt *body, LVar *t, LVar *wh, LVar *goh, int64_t N, int64_t p, int64_t ld) {
+  LVar *r = lower_local(c, "r", LT_I64), *j = lower_local(c, "j", LT_I64), *w = lower_local(c, "w", LT_F32);
+  LStmt *rows = lfor(r, ki(0), ki(N), LF_SERIAL), *cols = lfor(j, ki(0), ki(p), LF_VECTOR);
+  lappend(cols, ldecl(w, kld(wh, kix(kv(r), ld, kv(j)))));
+  lappend(cols, lstore(kv(t), kix(kv(r), p, kv(j)), kv(w)));
+  lappend(cols, lstore(kv(t), kadd(kix(kv(r), p, kv(j)), ki(N * p)), kld(goh, kix(kv(r), ld, kv(j)))));
+  lappend(cols, lstore(kv(t), kadd(kix(kv(r), p, kv(j)), ki(2 * N * p)), kv(w)));
   lappend(rows, cols);
   lappend(body, rows);
 }
@@ -63,29 +56,26 @@ static void symmetrize(LowerCtx *c, LStmt *body, LVar *g2, LVar *g, int64_t N) {
 static void heads_backward(LowerCtx *c, LVar *w, LVar *go, LVar *gw, LVar *batch, int64_t N, int64_t K, int64_t p,
                            double scale) {
   int64_t Kp = K * p;
-  KItems it = k_items(c, kmul(kv(batch), ki(K)), 3 * N * N + p * N);
+  KItems it = k_items(c, kmul(kv(batch), ki(K)), 2 * N * N + 3 * N * p);
   LVar *wh = lower_local(c, "wh", LT_PTR_F32), *goh = lower_local(c, "goh", LT_PTR_F32);
   LVar *gwh = lower_local(c, "gwh", LT_PTR_F32), *g = lower_local(c, "gs", LT_PTR_F32);
-  LVar *g2 = lower_local(c, "gsym", LT_PTR_F32), *wt = lower_local(c, "wt", LT_PTR_F32);
+  LVar *t = lower_local(c, "stack", LT_PTR_F32);
   lappend(it.body, ldecl(wh, laddr(kv(w), head_at(it.item, N, K, p))));
   lappend(it.body, ldecl(goh, laddr(kv(go), head_at(it.item, N, K, p))));
   lappend(it.body, ldecl(gwh, laddr(kv(gw), head_at(it.item, N, K, p))));
   lappend(it.body, ldecl(g, laddr(kv(it.scratch), ki(N * N))));
-  lappend(it.body, ldecl(g2, laddr(kv(it.scratch), ki(2 * N * N))));
-  lappend(it.body, ldecl(wt, laddr(kv(it.scratch), ki(3 * N * N))));
-  transpose_into(c, it.body, wt, wh, N, p, Kp);
-  KGemm sim = {.m = ki(N), .n = N, .k = p, .a = kv(wh), .lda = Kp, .b = kv(wt), .ldb = N, .c = kv(it.scratch), .ldc = N};
+  lappend(it.body, ldecl(t, laddr(kv(it.scratch), ki(2 * N * N))));
+  stack_rows(c, it.body, t, wh, goh, N, p, Kp);
+  KGemm sim = {.tb = true, .m = ki(2 * N), .n = N, .k = p, .a = kv(t), .lda = p, .b = kv(t), .ldb = p,
+               .c = kv(it.scratch), .ldc = N};
   lappend(it.body, k_gemm(&sim));
-  KGemm ga = {.m = ki(N), .n = N, .k = p, .a = kv(goh), .lda = Kp, .b = kv(wt), .ldb = N, .c = kv(g), .ldc = N};
-  lappend(it.body, k_gemm(&ga));
   softmax_backward(c, it.body, it.scratch, g, N, scale);
-  symmetrize(c, it.body, g2, g, N);
-  KGemm value = {.ta = true, .m = ki(N), .n = p, .k = N, .a = kv(it.scratch), .lda = N, .b = kv(goh), .ldb = Kp,
+  KGemm paths = {.ta = true, .m = ki(N), .n = p, .k = 2 * N, .a = kv(it.scratch), .lda = N,
+                 .b = laddr(kv(t), ki(N * p)), .ldb = p, .c = kv(gwh), .ldc = Kp};
+  KGemm query = {.accumulate = true, .m = ki(N), .n = p, .k = N, .a = kv(g), .lda = N, .b = kv(t), .ldb = p,
                  .c = kv(gwh), .ldc = Kp};
-  KGemm paths = {.accumulate = true, .m = ki(N), .n = p, .k = N, .a = kv(g2), .lda = N, .b = kv(wh), .ldb = Kp,
-                 .c = kv(gwh), .ldc = Kp};
-  lappend(it.body, k_gemm(&value));
   lappend(it.body, k_gemm(&paths));
+  lappend(it.body, k_gemm(&query));
 }
 
 bool kernel_mssa_grad(LowerCtx *c, const IrOp *op, Diag *d) {
