@@ -4,20 +4,26 @@
 
 #include <string.h>
 
-void kg_sum_rows(LowerCtx *c, LVar *out, LVar *in, LExpr *rows, int64_t stride, int64_t cols) {
+KgColumns kg_columns(LowerCtx *c, LExpr *rows, int64_t cols, LVar *const *outs, int n) {
   LVar *nrows = k_let(c, "rows", LT_I64, rows);
   KItems it = k_items(c, ki((cols + KG_SUM_COLS - 1) / KG_SUM_COLS), 0);
-  LVar *j0 = lower_local(c, "j0", LT_I64), *j1 = lower_local(c, "j1", LT_I64), *r = lower_local(c, "r", LT_I64);
-  LVar *j = lower_local(c, "j", LT_I64), *jz = lower_local(c, "j", LT_I64);
+  LVar *j0 = lower_local(c, "j0", LT_I64), *j1 = lower_local(c, "j1", LT_I64), *jz = lower_local(c, "j", LT_I64);
+  KgColumns k = {.r = lower_local(c, "r", LT_I64), .j = lower_local(c, "j", LT_I64)};
   lappend(it.body, ldecl(j0, kmul(kv(it.item), ki(KG_SUM_COLS))));
   lappend(it.body, ldecl(j1, lbin(LB_MIN, kadd(kv(j0), ki(KG_SUM_COLS)), ki(cols))));
   LStmt *zero = lfor(jz, kv(j0), kv(j1), LF_VECTOR);
-  lappend(zero, lstore(kv(out), kv(jz), lf32(0)));
+  for (int i = 0; i < n; i++) lappend(zero, lstore(kv(outs[i]), kv(jz), lf32(0)));
   lappend(it.body, zero);
-  LStmt *each = lfor(r, ki(0), kv(nrows), LF_SERIAL), *acc = lfor(j, kv(j0), kv(j1), LF_VECTOR);
-  lappend(acc, lstore(kv(out), kv(j), kadd(kld(out, kv(j)), kld(in, kix(kv(r), stride, kv(j))))));
-  lappend(each, acc);
-  lappend(it.body, each);
+  k.each = lfor(k.r, ki(0), kv(nrows), LF_SERIAL);
+  k.acc = lfor(k.j, kv(j0), kv(j1), LF_VECTOR);
+  lappend(it.body, k.each);
+  return k;
+}
+
+void kg_sum_rows(LowerCtx *c, LVar *out, LVar *in, LExpr *rows, int64_t stride, int64_t cols) {
+  KgColumns k = kg_columns(c, rows, cols, &out, 1);
+  lappend(k.acc, lstore(kv(out), kv(k.j), kadd(kld(out, kv(k.j)), kld(in, kix(kv(k.r), stride, kv(k.j))))));
+  lappend(k.each, k.acc);
 }
 
 bool kernel_bias_grad(LowerCtx *c, const IrOp *op, Diag *d) {

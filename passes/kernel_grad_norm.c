@@ -5,25 +5,17 @@ static LExpr *at(LVar *base, LVar *j) { return kadd(kv(base), kv(j)); }
 
 /* dγ and dβ over column blocks from x, dy and the per-row (mean, r). */
 static void affine_grads(LowerCtx *c, LVar *dg, LVar *dbeta, LVar *in, LVar *dy, LVar *stats, LVar *rows, int64_t C) {
-  KItems it = k_items(c, ki((C + KG_SUM_COLS - 1) / KG_SUM_COLS), 0);
-  LVar *j0 = lower_local(c, "j0", LT_I64), *j1 = lower_local(c, "j1", LT_I64), *r = lower_local(c, "r", LT_I64);
-  LVar *jz = lower_local(c, "j", LT_I64), *j = lower_local(c, "j", LT_I64), *base = lower_local(c, "base", LT_I64);
-  LVar *mean = lower_local(c, "mean", LT_F32), *rstd = lower_local(c, "rstd", LT_F32);
-  lappend(it.body, ldecl(j0, kmul(kv(it.item), ki(KG_SUM_COLS))));
-  lappend(it.body, ldecl(j1, lbin(LB_MIN, kadd(kv(j0), ki(KG_SUM_COLS)), ki(C))));
-  LStmt *zero = lfor(jz, kv(j0), kv(j1), LF_VECTOR);
-  lappend(zero, lstore(kv(dg), kv(jz), lf32(0)));
-  lappend(zero, lstore(kv(dbeta), kv(jz), lf32(0)));
-  lappend(it.body, zero);
-  LStmt *each = lfor(r, ki(0), kv(rows), LF_SERIAL), *acc = lfor(j, kv(j0), kv(j1), LF_VECTOR);
-  lappend(each, ldecl(base, kmul(kv(r), ki(C))));
-  lappend(each, ldecl(mean, kld(stats, kmul(kv(r), ki(2)))));
-  lappend(each, ldecl(rstd, kld(stats, kadd(kmul(kv(r), ki(2)), ki(1)))));
+  LVar *outs[2] = {dg, dbeta};
+  KgColumns k = kg_columns(c, kv(rows), C, outs, 2);
+  LVar *base = lower_local(c, "base", LT_I64), *mean = lower_local(c, "mean", LT_F32);
+  LVar *rstd = lower_local(c, "rstd", LT_F32), *j = k.j;
+  lappend(k.each, ldecl(base, kmul(kv(k.r), ki(C))));
+  lappend(k.each, ldecl(mean, kld(stats, kmul(kv(k.r), ki(2)))));
+  lappend(k.each, ldecl(rstd, kld(stats, kadd(kmul(kv(k.r), ki(2)), ki(1)))));
   LExpr *xhat = kmul(ksub(kld(in, at(base, j)), kv(mean)), kv(rstd));
-  lappend(acc, lstore(kv(dg), kv(j), kadd(kld(dg, kv(j)), kmul(kld(dy, at(base, j)), xhat))));
-  lappend(acc, lstore(kv(dbeta), kv(j), kadd(kld(dbeta, kv(j)), kld(dy, at(base, j)))));
-  lappend(each, acc);
-  lappend(it.body, each);
+  lappend(k.acc, lstore(kv(dg), kv(j), kadd(kld(dg, kv(j)), kmul(kld(dy, at(base, j)), xhat))));
+  lappend(k.acc, lstore(kv(dbeta), kv(j), kadd(kld(dbeta, kv(j)), kld(dy, at(base, j)))));
+  lappend(k.each, k.acc);
 }
 
 /* Per row (in parallel), with mean and r = 1/√(var + eps) recomputed from x
