@@ -6,21 +6,26 @@
 
 #include "passes_test.h"
 
-/* tile_block.ir through pass_tile on a host-like target with L2 bytes of
- * L2 is the text of EXPECTED. */
-static void check_tiles(size_t l2, const char *expected) {
-  Target t = *pt_target();
-  t.l2 = l2;
-  Graph *g = pt_graph_file("tile_block.ir");
+/* IR file IR through PASS for target T is the text of EXPECTED, and verifies. */
+static void check_pass(const char *ir, PassFn pass, const Target *t, const char *expected) {
+  Graph *g = pt_graph_file(ir);
   Diag d;
   diag_init(&d, stderr);
-  ck_assert(pass_tile(g, &t, &d));
+  ck_assert(pass(g, t, &d));
   ck_assert(ir_verify(g, &d));
   char *got = ir_print_string(g), *want = pt_read(expected);
   ck_assert_str_eq(got, want);
   free(got);
   free(want);
   ir_graph_free(g);
+}
+
+/* tile_block.ir through pass_tile on a host-like target with L2 bytes of
+ * L2 is the text of EXPECTED. */
+static void check_tiles(size_t l2, const char *expected) {
+  Target t = *pt_target();
+  t.l2 = l2;
+  check_pass("tile_block.ir", pass_tile, &t, expected);
 }
 
 /* 2 MiB: half is 262144 floats. mssa_add's projections: (262144 − 384²) /
@@ -47,16 +52,7 @@ END_TEST
  * weight becomes (8, 3); the IR verifies, so the hoisted transposes and
  * the rewritten ops agree on their shapes. */
 START_TEST(pack_weights_golden) {
-  Graph *g = pt_graph_file("pack_block.ir");
-  Diag d;
-  diag_init(&d, stderr);
-  ck_assert(pass_pack_weights(g, pt_target(), &d));
-  ck_assert(ir_verify(g, &d));
-  char *got = ir_print_string(g), *want = pt_read("pack_block.expected");
-  ck_assert_str_eq(got, want);
-  free(got);
-  free(want);
-  ir_graph_free(g);
+  check_pass("pack_block.ir", pass_pack_weights, pt_target(), "pack_block.expected");
 }
 END_TEST
 
