@@ -49,7 +49,7 @@ bool eval_mssa_add(IrEvalCtx *c) {
   return mssa_add_plain(c);
 }
 
-/* M = I + η(D − DᵀD), in the reference GEMM's float accumulation. */
+/* E = η(D − DᵀD), in the reference GEMM's float accumulation. */
 bool eval_ista_matrix(IrEvalCtx *c) {
   int d = ev_dim(c, 0, 0);
   float eta = (float)ir_attr_float(c->op, "step");
@@ -57,17 +57,21 @@ bool eval_ista_matrix(IrEvalCtx *c) {
   float *m = c->out[0];
   ref_gemm(true, false, d, d, d, -eta, D, d, D, d, 0.0f, m, d);
   for (int i = 0; i < d; i++)
-    for (int j = 0; j < d; j++) m[i * d + j] += eta * D[i * d + j] + (i == j ? 1.0f : 0.0f);
+    for (int j = 0; j < d; j++) m[i * d + j] += eta * D[i * d + j];
   return true;
 }
 
-/* relu(y·M − threshold). */
+/* relu(y + y·E − threshold). */
 bool eval_ista_apply(IrEvalCtx *c) {
   int rows = ev_rows(c, 0), d = ev_dim(c, 0, -1);
   float threshold = (float)ir_attr_float(c->op, "threshold");
   float *out = c->out[0];
-  ref_gemm(false, false, rows, d, d, 1.0f, ev_in(c, 0), d, ev_in(c, 1), d, 0.0f, out, d);
-  for (int64_t i = 0; i < (int64_t)rows * d; i++) out[i] = out[i] > threshold ? out[i] - threshold : 0.0f;
+  const float *y = ev_in(c, 0);
+  ref_gemm(false, false, rows, d, d, 1.0f, y, d, ev_in(c, 1), d, 0.0f, out, d);
+  for (int64_t i = 0; i < (int64_t)rows * d; i++) {
+    float v = y[i] + out[i];
+    out[i] = v > threshold ? v - threshold : 0.0f;
+  }
   return true;
 }
 

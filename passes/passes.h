@@ -40,7 +40,7 @@ bool pass_autodiff(Graph *g, const Target *t, Diag *d);
  * fuse_mssa: add(x, mssa(y, ...)) -> mssa_add(x, y, ...), the residual in the
  * output projection's epilogue (when the add is the mssa result's only use).
  * fold_ista (inference graphs): ista(y, D) -> ista_apply(y, ista_matrix(D)),
- * M = I + η(D − DᵀD) from parameters only (hoistable), then one GEMM with
+ * E = η(D − DᵀD) from parameters only (hoistable), then one GEMM y·E with y,
  * the threshold and ReLU in its epilogue. */
 bool pass_fuse_mssa(Graph *g, const Target *t, Diag *d);
 bool pass_fold_ista(Graph *g, const Target *t, Diag *d);

@@ -31,7 +31,7 @@ static const Pass pass_table[] = {
     {"lower_composites", pass_lower_composites, 0, 0, ON_ALL, false, "expand mssa and ista into primitives"},
     {"autodiff", pass_autodiff, 0, 3, ON_TRAIN, true, "append the backward ops and one gradient output per parameter"},
     {"fuse_mssa", pass_fuse_mssa, 1, 3, ON_INFER, false, "residual add into the mssa output projection's epilogue"},
-    {"fold_ista", pass_fold_ista, 1, 3, ON_INFER, false, "ista as one GEMM with M = I + eta(D - D^T D) from parameters"},
+    {"fold_ista", pass_fold_ista, 1, 3, ON_INFER, false, "ista as one GEMM, y + y E with E = eta(D - D^T D) from parameters"},
     {"pack_weights", pass_pack_weights, 1, 3, ON_INFER, false, "parameter weights transposed once, in P_prepare, for the GEMM kernels"},
     {"tile", pass_tile, 1, 3, ON_ALL, false, "GEMM row tiles and attention query tiles from the target's cache sizes"},
 };
