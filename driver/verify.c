@@ -117,14 +117,18 @@ static bool load_params(const Model *m, const char *path, uint64_t seed, Data *d
     if (!ok) fprintf(stderr, "cratec verify: error: %s\n", e.msg);
     crt_st_close(f);
   } else {
-    /* Random weights of a trained network's scale: layernorm gains near 1. */
+    /* Random weights of a trained network's scale: matrices with standard
+     * deviation 1/√fan_in (as PyTorch initialises linear layers: each layer
+     * keeps its input's scale), layernorm gains near 1, the rest small. A
+     * larger scale makes a deep model amplify every rounding difference. */
     crt_rng r;
     crt_rng_seed(&r, seed);
     for (int i = 0; i < data->nparams; i++) {
-      const char *key = data->info[i].key;
-      bool gain = strstr(key, "norm") && strstr(key, ".weight");
-      for (int64_t j = 0; j < data->info[i].numel; j++)
-        data->params[i][j] = gain ? 1.0f + 0.1f * crt_rng_normal(&r) : 0.05f * crt_rng_normal(&r);
+      const ParamInfo *p = &data->info[i];
+      bool gain = strstr(p->key, "norm") && strstr(p->key, ".weight");
+      float scale = p->rank == 2 ? 1.0f / sqrtf((float)p->shape[1]) : 0.02f;
+      for (int64_t j = 0; j < p->numel; j++)
+        data->params[i][j] = gain ? 1.0f + 0.1f * crt_rng_normal(&r) : scale * crt_rng_normal(&r);
     }
   }
   free(specs);

@@ -21,7 +21,8 @@
 static const char *cratec, *model_path;
 static double tolerance;
 
-/* Random weights of a trained network's scale (layernorm gains near 1). */
+/* Random weights of a trained network's scale, as cratec verify makes them:
+ * matrices with standard deviation 1/√fan_in, layernorm gains near 1. */
 static void write_weights(const Model *m, const char *path, crt_rng *r) {
   ParamInfo *info;
   int n = model_params(m, &info);
@@ -29,7 +30,8 @@ static void write_weights(const Model *m, const char *path, crt_rng *r) {
   for (int i = 0; i < n; i++) {
     float *data = malloc((size_t)info[i].numel * sizeof *data);
     bool gain = strstr(info[i].key, "norm") && strstr(info[i].key, ".weight");
-    for (int64_t j = 0; j < info[i].numel; j++) data[j] = gain ? 1.0f + 0.1f * crt_rng_normal(r) : 0.05f * crt_rng_normal(r);
+    float scale = info[i].rank == 2 ? 1.0f / sqrtf((float)info[i].shape[1]) : 0.02f;
+    for (int64_t j = 0; j < info[i].numel; j++) data[j] = gain ? 1.0f + 0.1f * crt_rng_normal(r) : scale * crt_rng_normal(r);
     t[i] = (crt_tensor){info[i].key, CRT_F32, info[i].rank, {0}, data, (size_t)info[i].numel * sizeof *data};
     memcpy(t[i].shape, info[i].shape, sizeof info[i].shape);
   }
