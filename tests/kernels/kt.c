@@ -19,47 +19,19 @@ static Graph *parse_verified(const char *ir) {
 
 Graph *kt_parse(const char *ir) { return parse_verified(ir); }
 
-/* Binds every value, lowers every op; returns the module and the arena size. */
+/* lower_flat's one-function form: every value in its own arena slot. */
 static LModule *lower_graph(Graph *g, int64_t batch, int64_t *offset, int64_t *floats) {
-  LModule *m = lmodule_new("kt");
-  LFunc *f = lfunc_new(m, "k", true);
-  LVar *arena = lfunc_param(f, "arena", LT_PTR_F32), *labels = lfunc_param(f, "labels", LT_PTR_I64);
-  LVar *bvar = lfunc_param(f, "batch", LT_I64);
   Target target;
   target_detect_host(&target);
-  LowerCtx *c = lower_ctx_new(m, f, bvar, &target);
-  int64_t at = 0;
-  VEC(IrValue *) all = {0};
-  for (int i = 0; i < g->inputs.len; i++) vec_push(&all, g->inputs.items[i]);
-  for (int i = 0; i < g->params.len; i++) vec_push(&all, g->params.items[i]);
-  for (int i = 0; i < g->ops.len; i++)
-    for (int j = 0; j < g->ops.items[i]->results.len; j++) vec_push(&all, g->ops.items[i]->results.items[j]);
-  for (int i = 0; i < all.len; i++) {
-    IrValue *v = all.items[i];
-    if (v->type.dtype == IR_I64) {
-      lower_bind(c, v, labels, 0, 0);
-      continue;
-    }
-    offset[v->id] = at;
-    lower_bind(c, v, arena, at, 0);
-    at += (ir_type_numel(&v->type, batch) + 15) / 16 * 16;
-  }
-  free(all.items);
-  lower_set_scratch_base(c, arena, at, 0);
   Diag d;
   diag_init(&d, stderr);
-  for (int i = 0; i < g->ops.len; i++) {
-    const IrOp *op = g->ops.items[i];
-    KernelFn k = kernel_for(op->kind);
-    ck_assert_msg(k != NULL, "no emitter for '%s'", ir_op_name(op->kind));
-    lower_begin_op(c);
-    ck_assert_msg(k(c, op, &d), "emitter for '%s' failed", ir_op_name(op->kind));
-  }
-  int64_t peak, peak_per_batch;
-  lower_scratch_peak(c, &peak, &peak_per_batch);
-  *floats = at + 16 + peak + peak_per_batch * batch;
-  lower_ctx_free(c);
-  ck_assert_msg(lmodule_verify(m, &d), "the emitted loop IR does not verify");
+  FlatLowering flat;
+  ck_assert_msg(lower_flat(g, batch, &target, false, &flat, &d), "lowering failed");
+  memcpy(offset, flat.offset, (size_t)g->next_value_id * sizeof *offset);
+  *floats = flat.floats;
+  LModule *m = flat.module;
+  flat.module = NULL;
+  flat_lowering_free(&flat);
   return m;
 }
 
@@ -76,7 +48,7 @@ void kt_open_graph(KTest *t, Graph *g, int64_t batch, const char *backend) {
   LModule *m = lower_graph(t->g, batch, t->offset, &floats);
   load_module(m, backend, &t->lib);
   lmodule_free(m);
-  t->fn = (void (*)(float *, int64_t *, int64_t))loaded_symbol(&t->lib, "k");
+  t->fn = (void (*)(float *, int64_t *, int64_t))loaded_symbol(&t->lib, "all");
   t->arena = aligned_alloc(64, (size_t)(floats + 15) / 16 * 64);
   /* NaN everywhere: a kernel that reads what it never wrote shows. */
   for (int64_t i = 0; i < floats; i++) t->arena[i] = NAN;

@@ -1,6 +1,6 @@
 /* kt.h — the kernel-emitter test harness: a graph from IR text is lowered
  * op by op with the emitters of passes/kernel_*.c into one loop-IR function
- * `void k(float *arena, int64_t *labels, int64_t batch)` (every f32 value
+ * `void all(float *arena, int64_t *labels, int64_t batch)` (lower_flat) (every f32 value
  * at a fixed offset of the arena for the test's batch, op scratch after
  * them, the one i64 input in LABELS), compiled by a backend into a shared
  * object and called on data the test fills. */
