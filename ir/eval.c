@@ -40,7 +40,12 @@ static const IrEvalFn eval_table[IR_OP_COUNT] = {
     [IR_OP_ISTA_APPLY] = eval_ista_apply,
     [IR_OP_TRANSPOSE] = eval_transpose,
     [IR_OP_LINEAR_T] = eval_linear_t,
+    [IR_OP_LAYERNORM_MSSA_ADD] = eval_layernorm_fused,
+    [IR_OP_LAYERNORM_ISTA_APPLY] = eval_layernorm_fused,
+    [IR_OP_LAYERNORM_LINEAR_T] = eval_layernorm_fused,
 };
+
+IrEvalFn eval_fn(IrOpKind kind) { return eval_table[kind]; }
 
 struct IrEval {
   const Graph *g;

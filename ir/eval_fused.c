@@ -92,3 +92,21 @@ bool eval_linear_t(IrEvalCtx *c) {
     for (int64_t i = 0; i < (int64_t)rows * n; i++) out[i] += ev_in(c, 2)[i % n];
   return true;
 }
+
+/* layernorm_READER(x, γ, β, …): layernorm into a buffer, then READER on it. */
+bool eval_layernorm_fused(IrEvalCtx *c) {
+  NormedView view;
+  const IrOp *reader = layernorm_fused_view(c->op, &view);
+  float *normed = ev_scratch(ev_numel(c, 0));
+  IrEvalCtx norm = *c;
+  norm.out = &normed;
+  bool ok = eval_layernorm(&norm);
+  void *in[6];
+  for (int i = 0; i < reader->operands.len; i++) in[i] = view.origin[i] < 0 ? normed : c->in[view.origin[i]];
+  IrEvalCtx read = *c;
+  read.op = reader;
+  read.in = in;
+  ok = ok && eval_fn(reader->kind)(&read);
+  free(normed);
+  return ok;
+}

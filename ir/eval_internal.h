@@ -17,6 +17,8 @@ typedef struct IrEvalCtx {
 } IrEvalCtx;
 
 typedef bool (*IrEvalFn)(IrEvalCtx *c);
+/* The op table's function for KIND (eval.c). */
+IrEvalFn eval_fn(IrOpKind kind);
 
 static inline const float *ev_in(const IrEvalCtx *c, int i) { return c->in[i]; }
 /* Dimension AXIS (negative from the end) of operand I, B resolved. */
@@ -57,7 +59,7 @@ EVAL_FN(eval_cls_concat_grad) EVAL_FN(eval_pos_add_grad) EVAL_FN(eval_matmul_gra
 EVAL_FN(eval_softmax_grad) EVAL_FN(eval_shrink_grad)
 /* fused ops (eval_fused.c) */
 EVAL_FN(eval_mssa_add) EVAL_FN(eval_ista_matrix) EVAL_FN(eval_ista_apply) EVAL_FN(eval_transpose)
-EVAL_FN(eval_linear_t)
+EVAL_FN(eval_linear_t) EVAL_FN(eval_layernorm_fused)
 #undef EVAL_FN
 
 #endif

@@ -1,7 +1,7 @@
 /* Floating-point work of an op, for per-operator GFLOP/s (`bench --profile`):
  * a multiply-add counts 2, as model_flops does; only the products are
  * counted (they are the work; normalisations and epilogues are not). */
-#include "ir.h"
+#include "shape.h"
 
 static int64_t dim(const IrValue *v, int axis, int64_t batch) {
   int64_t d = v->type.dims[axis < 0 ? v->type.rank + axis : axis];
@@ -38,6 +38,12 @@ int64_t ir_op_flops(const IrOp *op, int64_t batch) {
   case IR_OP_ISTA: return 4 * rows(x, batch) * dim(x, -1, batch) * dim(x, -1, batch);   /* the two-GEMM form */
   case IR_OP_ISTA_APPLY: return 2 * rows(x, batch) * dim(x, -1, batch) * dim(x, -1, batch);
   case IR_OP_ISTA_MATRIX: return 2 * dim(x, 0, batch) * dim(x, 0, batch) * dim(x, 0, batch);
+  case IR_OP_LAYERNORM_MSSA_ADD:
+  case IR_OP_LAYERNORM_ISTA_APPLY:
+  case IR_OP_LAYERNORM_LINEAR_T: {
+    NormedView view;
+    return ir_op_flops(layernorm_fused_view(op, &view), batch);
+  }
   case IR_OP_LINEAR_GRAD:   /* dx = dy·W and dW = dyᵀ·x */
     return 4 * rows(x, batch) * dim(x, -1, batch) * dim(op->operands.items[1], 0, batch);
   default: return 0;

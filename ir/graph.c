@@ -168,6 +168,34 @@ int ir_use_count(const Graph *g, const IrValue *v) {
   return n;
 }
 
+bool ir_replace_op(Graph *g, IrOp *old, IrOp *op, Diag *d) {
+  g->insert_at = ir_op_index(g, old);
+  const char *name = "replacement";
+  IrValue *v = ir_emit(g, op, &name, d);
+  g->insert_at = -1;
+  if (!v) return false;
+  ir_replace_value(g, old->results.items[0], v);
+  ir_remove_op(g, old);
+  return true;
+}
+
+IrOp *ir_sole_user(const Graph *g, const IrValue *v) {
+  IrOp *user = NULL;
+  for (int i = 0; i < g->ops.len; i++)
+    for (int j = 0; j < g->ops.items[i]->operands.len; j++)
+      if (g->ops.items[i]->operands.items[j] == v) {
+        if (user) return NULL;
+        user = g->ops.items[i];
+      }
+  return user;
+}
+
+bool ir_is_output(const Graph *g, const IrValue *v) {
+  for (int i = 0; i < g->outputs.len; i++)
+    if (g->outputs.items[i].value == v) return true;
+  return false;
+}
+
 void ir_remove_op(Graph *g, IrOp *op) {
   int at = ir_op_index(g, op);
   memmove(&g->ops.items[at], &g->ops.items[at + 1],

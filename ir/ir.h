@@ -149,6 +149,16 @@ bool ir_op_check_attrs(const IrOp *op, char *err);
  * have (RESULTS has room for the op's result count). */
 bool ir_op_infer(const IrOp *op, IrType *results, char *err);
 
+/* ---- layernorm fused into the op that reads it (shape_fused.c) --------------
+ * pass_fuse_layernorm turns READER(…, layernorm(x, γ, β), …) into one op,
+ * layernorm_READER(x, γ, β, READER's other operands), which normalises x
+ * row tile by row tile inside READER's GEMM. READER is mssa_add (whose
+ * residual operand must then be x itself), ista_apply or linear_t. */
+/* The fused kind for READER and, in *SLOT, the operand of READER that is
+ * the layernorm (the ones before it must be x); IR_OP_COUNT when a
+ * layernorm does not fuse into READER. */
+IrOpKind ir_layernorm_fused_kind(IrOpKind reader, int *slot);
+
 /* ---- attribute access (attr.c) ---------------------------------------------- */
 
 const IrAttr *ir_attr_find(const IrOp *op, const char *name);
@@ -221,12 +231,21 @@ void ir_replace_uses(Graph *g, const IrValue *from, IrValue *to);
 /* Every use of OLD becomes TO, which takes OLD's name: a rewrite keeps the
  * names that outputs, dumps and golden files show. OLD is left unnamed. */
 void ir_replace_value(Graph *g, IrValue *old, IrValue *to);
+/* Puts OP, an op with one result, in OLD's place: OP's result takes over
+ * the uses and the name of OLD's first result, and OLD is removed. On a
+ * shape error (reported to D) OP is freed, G is left as it was and the
+ * result is false. */
+bool ir_replace_op(Graph *g, IrOp *old, IrOp *op, Diag *d);
 /* Removes OP from the program and frees it (its results must be unused). */
 void ir_remove_op(Graph *g, IrOp *op);
 /* Removes ops none of whose results reach a graph output; returns how many. */
 int ir_remove_dead(Graph *g);
 /* Uses of V as an operand across G. */
 int ir_use_count(const Graph *g, const IrValue *v);
+/* The one op using V as an operand (once), or NULL when none or several do. */
+IrOp *ir_sole_user(const Graph *g, const IrValue *v);
+/* V is one of G's outputs. */
+bool ir_is_output(const Graph *g, const IrValue *v);
 /* Fixes the batch: every B dimension becomes BATCH (`cratec build --batch`). */
 void ir_set_batch(Graph *g, int64_t batch);
 

@@ -41,4 +41,16 @@ typedef struct MssaAddView {
 } MssaAddView;
 const IrOp *mssa_add_view(const IrOp *op, MssaAddView *v);
 
+/* A layernorm_READER op seen as READER, its normalised operand NORMED (a
+ * stand-in with x's type for layernorm(x, γ, β)). ORIGIN[i] is the fused
+ * op's operand that the view's operand i is, -1 for NORMED. V holds the
+ * view's storage (shape_fused.c). */
+typedef struct NormedView {
+  IrOp op;
+  IrValue *operands[6];
+  int origin[6];
+  IrValue normed;
+} NormedView;
+const IrOp *layernorm_fused_view(const IrOp *op, NormedView *v);
+
 #endif

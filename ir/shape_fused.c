@@ -68,3 +68,52 @@ bool shape_transpose(const IrOp *op, IrType *results, char *err) {
 bool shape_linear_t(const IrOp *op, IrType *results, char *err) {
   return shape_linear_weights(op, results, err, 0);
 }
+
+/* Each layernorm_READER op, READER, and the operand of READER the
+ * normalised x takes. */
+static const struct {
+  IrOpKind fused, reader;
+  int slot;
+} layernorm_fusions[] = {
+    {IR_OP_LAYERNORM_MSSA_ADD, IR_OP_MSSA_ADD, 1},   /* mssa_add(x, LN(x), …) */
+    {IR_OP_LAYERNORM_ISTA_APPLY, IR_OP_ISTA_APPLY, 0},
+    {IR_OP_LAYERNORM_LINEAR_T, IR_OP_LINEAR_T, 0},
+};
+#define NFUSIONS ((int)(sizeof layernorm_fusions / sizeof *layernorm_fusions))
+
+IrOpKind ir_layernorm_fused_kind(IrOpKind reader, int *slot) {
+  for (int i = 0; i < NFUSIONS; i++)
+    if (layernorm_fusions[i].reader == reader) {
+      *slot = layernorm_fusions[i].slot;
+      return layernorm_fusions[i].fused;
+    }
+  return IR_OP_COUNT;
+}
+
+/* The fused op's operands are x, γ, β, then READER's operands after SLOT
+ * (mssa_add's x before its slot is the fused op's x). */
+const IrOp *layernorm_fused_view(const IrOp *op, NormedView *v) {
+  int f = 0;
+  while (layernorm_fusions[f].fused != op->kind) f++;
+  int slot = layernorm_fusions[f].slot, n = op->operands.len - 2 + slot;
+  v->op = *op;
+  v->op.kind = layernorm_fusions[f].reader;
+  v->normed = *op->operands.items[0];
+  v->normed.kind = IR_VALUE_RESULT;
+  v->normed.def = NULL;
+  for (int i = 0; i < n; i++) {
+    v->origin[i] = i < slot ? i : i == slot ? -1 : i + 2 - slot;
+    v->operands[i] = v->origin[i] < 0 ? &v->normed : op->operands.items[v->origin[i]];
+  }
+  v->op.operands.items = v->operands;
+  v->op.operands.len = n;
+  return &v->op;
+}
+
+/* x, γ, β as layernorm's, then READER's shape on the normalised x. */
+bool shape_layernorm_fused(const IrOp *op, IrType *results, char *err) {
+  if (!shape_layernorm(op, results, err)) return false;
+  NormedView view;
+  const IrOp *reader = layernorm_fused_view(op, &view);
+  return ir_op_info(reader->kind)->shape(reader, results, err);
+}

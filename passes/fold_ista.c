@@ -8,26 +8,19 @@
 #include "passes.h"
 
 static bool fold(Graph *g, IrOp *ista, Diag *d) {
-  IrValue *y = ista->operands.items[0], *dict = ista->operands.items[1], *old = ista->results.items[0];
+  IrValue *y = ista->operands.items[0], *dict = ista->operands.items[1];
   double step = ir_attr_float(ista, "step"), lambda = ir_attr_float(ista, "lambda");
   g->insert_at = ir_op_index(g, ista);
   IrOp *matrix = ir_op_new(IR_OP_ISTA_MATRIX, &dict, 1);
   ir_set_float(matrix, "step", step);
-  char *mname = xasprintf("%s.matrix", old->name);
+  char *mname = xasprintf("%s.matrix", ista->results.items[0]->name);
   IrValue *m = ir_emit(g, matrix, (const char *const *)&mname, d);
   free(mname);
-  IrValue *v = NULL;
-  if (m) {
-    IrOp *apply = ir_op_new(IR_OP_ISTA_APPLY, (IrValue *[]){y, m}, 2);
-    ir_set_float(apply, "threshold", step * lambda);
-    const char *name = "folded";
-    v = ir_emit(g, apply, &name, d);
-  }
   g->insert_at = -1;
-  if (!v) return false;
-  ir_replace_value(g, old, v);
-  ir_remove_op(g, ista);
-  return true;
+  if (!m) return false;
+  IrOp *apply = ir_op_new(IR_OP_ISTA_APPLY, (IrValue *[]){y, m}, 2);
+  ir_set_float(apply, "threshold", step * lambda);
+  return ir_replace_op(g, ista, apply, d);
 }
 
 bool pass_fold_ista(Graph *g, const Target *t, Diag *d) {

@@ -5,24 +5,6 @@
 
 #include "passes.h"
 
-static bool is_output(const Graph *g, const IrValue *v) {
-  for (int i = 0; i < g->outputs.len; i++)
-    if (g->outputs.items[i].value == v) return true;
-  return false;
-}
-
-/* The one op using V, or NULL. */
-static IrOp *sole_user(const Graph *g, const IrValue *v) {
-  IrOp *user = NULL;
-  for (int i = 0; i < g->ops.len; i++)
-    for (int j = 0; j < g->ops.items[i]->operands.len; j++)
-      if (g->ops.items[i]->operands.items[j] == v) {
-        if (user) return NULL;
-        user = g->ops.items[i];
-      }
-  return user;
-}
-
 static bool fuse(Graph *g, IrOp *mssa, IrOp *add, Diag *d) {
   IrValue *r = mssa->results.items[0];
   IrValue *x = add->operands.items[0] == r ? add->operands.items[1] : add->operands.items[0];
@@ -30,14 +12,7 @@ static bool fuse(Graph *g, IrOp *mssa, IrOp *add, Diag *d) {
   for (int i = 0; i < mssa->operands.len; i++) operands[i + 1] = mssa->operands.items[i];
   IrOp *fused = ir_op_new(IR_OP_MSSA_ADD, operands, mssa->operands.len + 1);
   ir_attr_copy_all(fused, mssa);
-  IrValue *old = add->results.items[0];
-  g->insert_at = ir_op_index(g, add);
-  const char *name = "fused";
-  IrValue *v = ir_emit(g, fused, &name, d);
-  g->insert_at = -1;
-  if (!v) return false;
-  ir_replace_value(g, old, v);
-  ir_remove_op(g, add);
+  if (!ir_replace_op(g, add, fused, d)) return false;
   ir_remove_op(g, mssa);
   return true;
 }
@@ -46,8 +21,8 @@ bool pass_fuse_mssa(Graph *g, const Target *t, Diag *d) {
   (void)t;
   for (int i = 0; i < g->ops.len; i++) {
     IrOp *op = g->ops.items[i];
-    if (op->kind != IR_OP_MSSA || is_output(g, op->results.items[0])) continue;
-    IrOp *add = sole_user(g, op->results.items[0]);
+    if (op->kind != IR_OP_MSSA || ir_is_output(g, op->results.items[0])) continue;
+    IrOp *add = ir_sole_user(g, op->results.items[0]);
     /* x + x would need the mssa result on both sides */
     if (!add || add->kind != IR_OP_ADD || add->operands.items[0] == add->operands.items[1]) continue;
     if (!fuse(g, op, add, d)) return false;

@@ -35,7 +35,7 @@ bool kernel_ista(LowerCtx *c, const IrOp *op, Diag *d) {
                   .ldb = dim, .c = laddr(kv(out), kmul(kv(r.r0), ki(dim))), .ldc = dim};
   lappend(r.it.body, k_gemm(&second));
   KEpilogue e = {.alpha = eta, .residual = in, .shrink = true, .threshold = eta * lambda};
-  k_epilogue(c, r.it.body, &e, out, r.r0, r.nr, dim);
+  k_epilogue(c, r.it.body, &e, out, r.r0, r.nr, dim, NULL);
   return true;
 }
 
@@ -57,12 +57,27 @@ bool kernel_ista_matrix(LowerCtx *c, const IrOp *op, Diag *d) {
   return true;
 }
 
-bool kernel_ista_apply(LowerCtx *c, const IrOp *op, Diag *d) {
-  (void)d;
+/* y and E are operands 0 and MATRIX; with NORM, y = layernorm(operand 0),
+ * normalised tile by tile (the tile is then both the GEMM's input and the
+ * residual). */
+static void ista_apply(LowerCtx *c, const IrOp *op, const KNorm *norm, int matrix) {
   const IrValue *y = op->operands.items[0];
   int64_t dim = k_last_dim(y);
-  LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, y), *m = k_ptr(c, op->operands.items[1]);
-  KEpilogue e = {.alpha = 1, .residual = in, .shrink = true, .threshold = ir_attr_float(op, "threshold")};
-  k_linear_tiled(c, out, in, m, k_rows(c, y), dim, dim, &e, k_row_tile(op));
+  LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, y), *m = k_ptr(c, op->operands.items[matrix]);
+  KEpilogue e = {.alpha = 1, .add_input = true, .shrink = true, .threshold = ir_attr_float(op, "threshold")};
+  k_linear_tiled(c, out, in, norm, m, k_rows(c, y), dim, dim, &e, k_row_tile(op));
+}
+
+bool kernel_ista_apply(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  ista_apply(c, op, NULL, 1);
+  return true;
+}
+
+/* layernorm_ista_apply(x, γ, β, E) */
+bool kernel_layernorm_ista_apply(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  KNorm norm = k_norm_of(c, op);
+  ista_apply(c, op, &norm, 3);
   return true;
 }

@@ -1,22 +1,37 @@
 /* GEMM kernels: linear (x·Wᵀ + b) and the -O0 primitive matmul. */
 #include "kernel_util.h"
 
-static void linear_blocks(LowerCtx *c, KRows r, LVar *out, LVar *x, LVar *wt, int64_t k, int64_t n,
-                          const KEpilogue *e) {
-  KGemm g = {.m = kv(r.nr), .n = n, .k = k, .a = laddr(kv(x), kmul(kv(r.r0), ki(k))), .lda = k,
-             .b = kv(wt), .ldb = n, .c = laddr(kv(out), kmul(kv(r.r0), ki(n))), .ldc = n};
+/* Each block: [its rows of X layernormed into scratch,] the GEMM, the
+ * epilogue. */
+static void linear_blocks(LowerCtx *c, KRows r, LVar *out, LVar *x, const KNorm *norm, LVar *wt, int64_t k,
+                          int64_t n, const KEpilogue *e) {
+  LVar *a = lower_local(c, "a", LT_PTR_F32);
+  if (norm) {
+    LVar *row = lower_local(c, "r", LT_I64), *src = lower_local(c, "src", LT_I64);
+    LVar *dst = lower_local(c, "dst", LT_I64);
+    LStmt *rows = lfor(row, ki(0), kv(r.nr), LF_SERIAL);
+    lappend(rows, ldecl(src, kmul(kadd(kv(r.r0), kv(row)), ki(k))));
+    lappend(rows, ldecl(dst, kmul(kv(row), ki(k))));
+    k_layernorm_row(c, rows, norm, r.it.scratch, dst, x, src, k);
+    lappend(r.it.body, rows);
+    lappend(r.it.body, ldecl(a, kv(r.it.scratch)));
+  } else {
+    lappend(r.it.body, ldecl(a, laddr(kv(x), kmul(kv(r.r0), ki(k)))));
+  }
+  KGemm g = {.m = kv(r.nr), .n = n, .k = k, .a = kv(a), .lda = k, .b = kv(wt), .ldb = n,
+             .c = laddr(kv(out), kmul(kv(r.r0), ki(n))), .ldc = n};
   lappend(r.it.body, k_gemm(&g));
-  k_epilogue(c, r.it.body, e, out, r.r0, r.nr, n);
+  k_epilogue(c, r.it.body, e, out, r.r0, r.nr, n, a);
 }
 
 void k_linear_rows(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
                    const KEpilogue *e) {
-  linear_blocks(c, k_row_blocks(c, rows, K_ROW_BLOCK, 0), out, x, wt, k, n, e);
+  linear_blocks(c, k_row_blocks(c, rows, K_ROW_BLOCK, 0), out, x, NULL, wt, k, n, e);
 }
 
-void k_linear_tiled(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
-                    const KEpilogue *e, int64_t tile) {
-  linear_blocks(c, k_row_tiles(c, rows, tile, 0), out, x, wt, k, n, e);
+void k_linear_tiled(LowerCtx *c, LVar *out, LVar *x, const KNorm *norm, LVar *wt, LExpr *rows, int64_t k,
+                    int64_t n, const KEpilogue *e, int64_t tile) {
+  linear_blocks(c, k_row_tiles(c, rows, tile, norm ? tile * k : 0), out, x, norm, wt, k, n, e);
 }
 
 LVar *k_transposed(LowerCtx *c, const IrValue *w) {
@@ -26,20 +41,21 @@ LVar *k_transposed(LowerCtx *c, const IrValue *w) {
   return wt;
 }
 
-/* Row blocks of x times Wᵀ (WT, (k, n)), the bias added while the block
- * is in cache. */
-static void linear(LowerCtx *c, const IrOp *op, LVar *wt, int64_t k, int64_t n) {
+/* Row blocks of x (normalised first with NORM) times Wᵀ (WT, (k, n)),
+ * the bias added while the block is in cache. BIAS is the bias operand's
+ * index. */
+static void linear(LowerCtx *c, const IrOp *op, const KNorm *norm, LVar *wt, int bias, int64_t k, int64_t n) {
   const IrValue *x = op->operands.items[0];
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x);
-  KEpilogue e = {.alpha = 1, .bias = op->operands.len == 3 ? k_ptr(c, op->operands.items[2]) : NULL};
-  k_linear_tiled(c, out, in, wt, k_rows(c, x), k, n, &e, k_row_tile(op));
+  KEpilogue e = {.alpha = 1, .bias = op->operands.len > bias ? k_ptr(c, op->operands.items[bias]) : NULL};
+  k_linear_tiled(c, out, in, norm, wt, k_rows(c, x), k, n, &e, k_row_tile(op));
 }
 
 /* The weight transposed once into scratch, so no block packs it again. */
 bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
   const IrValue *w = op->operands.items[1];
-  linear(c, op, k_transposed(c, w), w->type.dims[1], w->type.dims[0]);
+  linear(c, op, NULL, k_transposed(c, w), 2, w->type.dims[1], w->type.dims[0]);
   return true;
 }
 
@@ -47,7 +63,16 @@ bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d) {
 bool kernel_linear_t(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
   const IrValue *wt = op->operands.items[1];
-  linear(c, op, k_ptr(c, wt), wt->type.dims[0], wt->type.dims[1]);
+  linear(c, op, NULL, k_ptr(c, wt), 2, wt->type.dims[0], wt->type.dims[1]);
+  return true;
+}
+
+/* layernorm_linear_t(x, γ, β, Wᵀ [, b]) */
+bool kernel_layernorm_linear_t(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  const IrValue *wt = op->operands.items[3];
+  KNorm norm = k_norm_of(c, op);
+  linear(c, op, &norm, k_ptr(c, wt), 4, wt->type.dims[0], wt->type.dims[1]);
   return true;
 }
 

@@ -69,8 +69,10 @@ static void attention(LowerCtx *c, LVar *w, LVar *o, LVar *batch, int64_t N, int
 }
 
 /* Y, U, W_o, b_o are OPERANDS[0..3] (W_o, b_o absent without to_out);
- * RESIDUAL is added to the output when not NULL. */
-static bool mssa(LowerCtx *c, const IrOp *op, IrValue *const *operands, int n, const IrValue *residual) {
+ * RESIDUAL is added to the output when not NULL. With NORM the projection
+ * reads layernorm(Y), each row tile normalised in its scratch. */
+static bool mssa(LowerCtx *c, const IrOp *op, IrValue *const *operands, int n, const IrValue *residual,
+                 const KNorm *norm) {
   const IrValue *y = operands[0], *u = operands[1], *res = op->results.items[0];
   int64_t N = y->type.dims[1], d = y->type.dims[2], K = ir_attr_int(op, "heads");
   int64_t p = ir_attr_int(op, "dim_head"), Kp = K * p, e = k_last_dim(res);
@@ -83,14 +85,14 @@ static bool mssa(LowerCtx *c, const IrOp *op, IrValue *const *operands, int n, c
   bool packed = ir_attr_int_or(op, "weights_t", 0);   /* U and W_o stored transposed */
   lower_emit(c, lcomment("mssa %%%s: W = Y Uᵀ", res->name));
   LVar *ut = packed ? k_ptr(c, u) : k_transposed(c, u);
-  k_linear_tiled(c, w, in, ut, kmul(kv(batch), ki(N)), d, Kp, &none, k_row_tile(op));
+  k_linear_tiled(c, w, in, norm, ut, kmul(kv(batch), ki(N)), d, Kp, &none, k_row_tile(op));
   lower_emit(c, lcomment("per (sample, head): O_h = softmax(s W_h W_hᵀ) W_h"));
   attention(c, w, o, batch, N, K, p, ir_attr_float(op, "scale"), ir_attr_int_or(op, "query_tile", N));
   if (n == 4) {
     lower_emit(c, lcomment("out = O W_oᵀ + b_o%s", residual ? " + x" : ""));
     KEpilogue epi = {.alpha = 1, .bias = k_ptr(c, operands[3]), .residual = rx};
     LVar *wot = packed ? k_ptr(c, operands[2]) : k_transposed(c, operands[2]);
-    k_linear_tiled(c, out, o, wot, kmul(kv(batch), ki(N)), Kp, e, &epi, k_row_tile(op));
+    k_linear_tiled(c, out, o, NULL, wot, kmul(kv(batch), ki(N)), Kp, e, &epi, k_row_tile(op));
   } else if (residual) {
     LVar *i;
     LStmt *loop = k_flat(c, kmul(kv(batch), ki(N * e)), &i);
@@ -101,11 +103,22 @@ static bool mssa(LowerCtx *c, const IrOp *op, IrValue *const *operands, int n, c
 
 bool kernel_mssa(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
-  return mssa(c, op, op->operands.items, op->operands.len, NULL);
+  return mssa(c, op, op->operands.items, op->operands.len, NULL, NULL);
 }
 
 /* mssa_add(x, y, qkv [, W_o, b_o]) = x + mssa(y, qkv [, W_o, b_o]) */
 bool kernel_mssa_add(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
-  return mssa(c, op, op->operands.items + 1, op->operands.len - 1, op->operands.items[0]);
+  return mssa(c, op, op->operands.items + 1, op->operands.len - 1, op->operands.items[0], NULL);
+}
+
+/* layernorm_mssa_add(x, γ, β, U [, W_o, b_o]) = x + mssa(layernorm(x), U [, W_o, b_o]):
+ * operands from γ on, with x in γ's place, read as mssa's y, U, W_o, b_o. */
+bool kernel_layernorm_mssa_add(LowerCtx *c, const IrOp *op, Diag *d) {
+  (void)d;
+  IrValue *const *x = op->operands.items;
+  IrValue *operands[4] = {x[0]};
+  for (int i = 3; i < op->operands.len; i++) operands[i - 2] = x[i];
+  KNorm norm = k_norm_of(c, op);
+  return mssa(c, op, operands, op->operands.len - 2, x[0], &norm);
 }

@@ -103,8 +103,8 @@ LStmt *k_gemm(const KGemm *g) { return gemm_call("crt_sgemm", g); }
 void k_gemm_parallel(LowerCtx *c, const KGemm *g) { lower_emit(c, gemm_call("crt_sgemm_parallel", g)); }
 
 void k_epilogue(LowerCtx *c, LStmt *body, const KEpilogue *e, LVar *out, LVar *r0, LVar *nr,
-                int64_t cols) {
-  if (e->alpha == 1 && !e->bias && !e->residual && !e->shrink) return;
+                int64_t cols, LVar *input) {
+  if (e->alpha == 1 && !e->bias && !e->residual && !e->add_input && !e->shrink) return;
   LVar *r = lower_local(c, "r", LT_I64), *j = lower_local(c, "j", LT_I64);
   LStmt *rows = lfor(r, kv(r0), kadd(kv(r0), kv(nr)), LF_SERIAL);
   LStmt *col = lfor(j, ki(0), ki(cols), LF_VECTOR);
@@ -112,6 +112,7 @@ void k_epilogue(LowerCtx *c, LStmt *body, const KEpilogue *e, LVar *out, LVar *r
   if (e->alpha != 1) v = kmul(lf32(e->alpha), v);
   if (e->bias) v = kadd(v, kld(e->bias, kv(j)));
   if (e->residual) v = kadd(v, kld(e->residual, kix(kv(r), cols, kv(j))));
+  if (e->add_input) v = kadd(v, kld(input, kix(ksub(kv(r), kv(r0)), cols, kv(j))));
   if (e->shrink) v = lbin(LB_MAX, ksub(v, lf32(e->threshold)), lf32(0));
   lappend(col, lstore(kv(out), kix(kv(r), cols, kv(j)), v));
   lappend(rows, col);

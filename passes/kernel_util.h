@@ -82,18 +82,32 @@ LStmt *k_gemm(const KGemm *g);
 void k_gemm_parallel(LowerCtx *c, const KGemm *g);
 
 /* What a GEMM's result goes through, in place, in the same pass over the
- * block: v = alpha·v + bias[col] + residual[row, col], then, with SHRINK,
- * relu(v − threshold). */
+ * block: v = alpha·v + bias[col] + residual[row, col] + input[row, col],
+ * then, with SHRINK, relu(v − threshold). */
 typedef struct KEpilogue {
   double alpha;
   LVar *bias;       /* f32* (cols) or NULL */
   LVar *residual;   /* f32* shaped like the output, or NULL */
+  bool add_input;   /* add the GEMM's left operand (square products: y + y·E) */
   bool shrink;
   double threshold;
 } KEpilogue;
-/* Appends to BODY the epilogue of rows [R0, R0+NR) of OUT (rows of COLS). */
+/* Appends to BODY the epilogue of rows [R0, R0+NR) of OUT (rows of COLS);
+ * INPUT points at the block's first row of the left operand (read with
+ * add_input, else NULL). */
 void k_epilogue(LowerCtx *c, LStmt *body, const KEpilogue *e, LVar *out, LVar *r0, LVar *nr,
-                int64_t cols);
+                int64_t cols, LVar *input);
+
+/* LayerNorm (biased variance, SPEC §0) with weight GAMMA, bias BETA. */
+typedef struct KNorm {
+  LVar *gamma, *beta;   /* f32* (cols) */
+  double eps;
+} KNorm;
+/* Appends to BODY the layernorm of the row of C floats at SRC[SRC_BASE]
+ * into DST[DST_BASE]. */
+void k_layernorm_row(LowerCtx *c, LStmt *body, const KNorm *n, LVar *dst, LVar *dst_base, LVar *src,
+                     LVar *src_base, int64_t C);
+KNorm k_norm_of(LowerCtx *c, const IrOp *op);   /* operands 1, 2 and eps of a layernorm[_READER] */
 
 /* DST (cols, rows) = SRCᵀ for SRC (rows, cols): weights made K-major once
  * per call so every block's GEMM runs without packing. */
@@ -109,9 +123,11 @@ LVar *k_softmax_row(LowerCtx *c, LStmt *body, LVar *p, LVar *base, int64_t n, do
  * each block followed by the epilogue E (kernel_linear.c). */
 void k_linear_rows(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
                    const KEpilogue *e);
-/* The same in row tiles of at most TILE rows (k_row_tiles). */
-void k_linear_tiled(LowerCtx *c, LVar *out, LVar *x, LVar *wt, LExpr *rows, int64_t k, int64_t n,
-                    const KEpilogue *e, int64_t tile);
+/* The same in row tiles of at most TILE rows (k_row_tiles); with NORM,
+ * each tile of X is layernormed into the partition's scratch first and
+ * the GEMM (and add_input) read it there. */
+void k_linear_tiled(LowerCtx *c, LVar *out, LVar *x, const KNorm *norm, LVar *wt, LExpr *rows, int64_t k,
+                    int64_t n, const KEpilogue *e, int64_t tile);
 /* An op's row_tile (set by pass_tile), K_ROW_BLOCK when unset. */
 static inline int64_t k_row_tile(const IrOp *op) { return ir_attr_int_or(op, "row_tile", K_ROW_BLOCK); }
 /* The transpose of the (rows, cols) weight W in fresh op scratch. */
@@ -136,6 +152,9 @@ bool kernel_mssa_add(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_ista(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_ista_matrix(LowerCtx *c, const IrOp *op, Diag *d);
 bool kernel_ista_apply(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_layernorm_mssa_add(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_layernorm_ista_apply(LowerCtx *c, const IrOp *op, Diag *d);
+bool kernel_layernorm_linear_t(LowerCtx *c, const IrOp *op, Diag *d);
 
 /* Reports an op the emitters do not support. */
 bool k_unsupported(const IrOp *op, Diag *d, const char *why);

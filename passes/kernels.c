@@ -25,6 +25,9 @@ KernelFn kernel_for(IrOpKind kind) {
   case IR_OP_ISTA_APPLY: return kernel_ista_apply;
   case IR_OP_TRANSPOSE: return kernel_transpose;
   case IR_OP_LINEAR_T: return kernel_linear_t;
+  case IR_OP_LAYERNORM_MSSA_ADD: return kernel_layernorm_mssa_add;
+  case IR_OP_LAYERNORM_ISTA_APPLY: return kernel_layernorm_ista_apply;
+  case IR_OP_LAYERNORM_LINEAR_T: return kernel_layernorm_linear_t;
   case IR_OP_CROSS_ENTROPY_GRAD: return kernel_cross_entropy_grad;
   case IR_OP_BIAS_GRAD: return kernel_bias_grad;
   case IR_OP_POOL_GRAD: return kernel_pool_grad;

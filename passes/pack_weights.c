@@ -35,15 +35,7 @@ static bool pack_linear(Graph *g, IrOp *op, Diag *d) {
   IrValue *operands[3] = {op->operands.items[0], wt, op->operands.len == 3 ? op->operands.items[2] : NULL};
   IrOp *lt = ir_op_new(IR_OP_LINEAR_T, operands, op->operands.len);
   ir_attr_copy_all(lt, op);
-  IrValue *old = op->results.items[0];
-  g->insert_at = ir_op_index(g, op);
-  const char *name = "packed";
-  IrValue *v = ir_emit(g, lt, &name, d);
-  g->insert_at = -1;
-  if (!v) return false;
-  ir_replace_value(g, old, v);
-  ir_remove_op(g, op);
-  return true;
+  return ir_replace_op(g, op, lt, d);
 }
 
 static bool pack_mssa_add(Graph *g, IrOp *op, Diag *d) {

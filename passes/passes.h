@@ -51,6 +51,13 @@ bool pass_fold_ista(Graph *g, const Target *t, Diag *d);
  * parameters, so the transposes are hoisted into P_prepare. */
 bool pass_pack_weights(Graph *g, const Target *t, Diag *d);
 
+/* ---- layernorm fusion (fuse_layernorm.c) ------------------------------------------
+ * Inference: a layernorm whose one reader is mssa_add (as its normalised
+ * input, the residual being the layernorm's x), ista_apply or linear_t
+ * becomes part of it: layernorm_READER(x, γ, β, READER's other operands),
+ * normalising each row tile in the kernel's scratch (ir.h). */
+bool pass_fuse_layernorm(Graph *g, const Target *t, Diag *d);
+
 /* ---- tiling (tile.c) -----------------------------------------------------------
  * Sets row_tile (GEMM row blocks) and query_tile (attention query tiles) on
  * the ops whose kernels read them, from the target's cache sizes

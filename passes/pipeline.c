@@ -33,6 +33,7 @@ static const Pass pass_table[] = {
     {"fuse_mssa", pass_fuse_mssa, 1, 3, ON_INFER, false, "residual add into the mssa output projection's epilogue"},
     {"fold_ista", pass_fold_ista, 1, 3, ON_INFER, false, "ista as one GEMM, y + y E with E = eta(D - D^T D) from parameters"},
     {"pack_weights", pass_pack_weights, 1, 3, ON_INFER, false, "parameter weights transposed once, in P_prepare, for the GEMM kernels"},
+    {"fuse_layernorm", pass_fuse_layernorm, 1, 3, ON_INFER, false, "layernorm into the row tiles of the GEMM kernel that reads it"},
     {"tile", pass_tile, 1, 3, ON_ALL, false, "GEMM row tiles and attention query tiles from the target's cache sizes"},
 };
 #define NPASSES ((int)(sizeof pass_table / sizeof *pass_table))

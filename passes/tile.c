@@ -2,9 +2,10 @@
  * cache sizes, as attributes the kernels read (docs/performance.md, "The
  * tiling cost model", has the formulas and why):
  *
- *   row_tile    linear, linear_t, mssa, mssa_add, ista, ista_apply: rows per GEMM
- *               block, the block's epilogue run while it is in cache
- *   query_tile  mssa, mssa_add: query rows per attention tile
+ *   row_tile    linear, linear_t, mssa, mssa_add, ista, ista_apply and the
+ *               layernorm_ forms: rows per GEMM block, the block's
+ *               normalisation and epilogue run while it is in cache
+ *   query_tile  mssa, mssa_add, layernorm_mssa_add: query rows per attention tile
  *
  * Partitions stay the target's cores (k_parts); the kernels round the
  * number of row tiles up to a multiple of them at run time, so the cores
@@ -49,7 +50,8 @@ static void tile_op(IrOp *op, const Target *t) {
   int64_t k = x->type.dims[x->type.rank - 1];
   switch (op->kind) {
   case IR_OP_LINEAR:
-  case IR_OP_LINEAR_T: {
+  case IR_OP_LINEAR_T:
+  case IR_OP_LAYERNORM_LINEAR_T: {
     int64_t n = op->results.items[0]->type.dims[op->results.items[0]->type.rank - 1];
     ir_set_int(op, "row_tile", tile_rows(t, k, n, k * n));
     break;
@@ -58,10 +60,12 @@ static void tile_op(IrOp *op, const Target *t) {
     ir_set_int(op, "row_tile", tile_rows(t, k, k, 2 * k * k));
     break;
   case IR_OP_ISTA_APPLY:
+  case IR_OP_LAYERNORM_ISTA_APPLY:
     ir_set_int(op, "row_tile", tile_rows(t, k, k, k * k));
     break;
   case IR_OP_MSSA:
-  case IR_OP_MSSA_ADD: {
+  case IR_OP_MSSA_ADD:
+  case IR_OP_LAYERNORM_MSSA_ADD: {
     int64_t p = ir_attr_int(op, "dim_head"), kp = ir_attr_int(op, "heads") * p;
     ir_set_int(op, "row_tile", tile_rows(t, k, kp, k * kp));
     ir_set_int(op, "query_tile", tile_queries(t, x->type.dims[1], p));

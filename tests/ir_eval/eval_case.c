@@ -52,6 +52,7 @@ Graph *eval_case_graph(const EvalCase *c, unsigned flags) {
   ck_assert_ptr_nonnull(g);
   if (flags & GRAPH_LOWERED) ck_assert(ir_lower_composites(g, d));
   if (flags & GRAPH_AUTODIFF) ck_assert(pass_autodiff(g, NULL, d));
+  if (flags & GRAPH_OPTIMIZED) ck_assert(pipeline_run(g, "test", NULL, &(PipelineOptions){.opt_level = 2}, d));
   ck_assert(ir_verify(g, d));
   return g;
 }

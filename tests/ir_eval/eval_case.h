@@ -20,9 +20,10 @@ typedef struct EvalCase {
 bool eval_case_open(EvalCase *c, const char *name);
 void eval_case_close(EvalCase *c);
 
-enum { GRAPH_TRAIN = 1 << 0, GRAPH_LOWERED = 1 << 1, GRAPH_AUTODIFF = 1 << 2 };
+enum { GRAPH_TRAIN = 1 << 0, GRAPH_LOWERED = 1 << 1, GRAPH_AUTODIFF = 1 << 2, GRAPH_OPTIMIZED = 1 << 3 };
 /* The inference graph, or with GRAPH_TRAIN the training graph with the
- * case's label smoothing; lowered and then differentiated as FLAGS say. */
+ * case's label smoothing; lowered and then differentiated as FLAGS say, or
+ * through the -O2 pipeline with GRAPH_OPTIMIZED (the fused ops). */
 Graph *eval_case_graph(const EvalCase *c, unsigned flags);
 /* An executor for G at the case's batch with everything bound, after a run. */
 IrEval *eval_case_run(const EvalCase *c, const Graph *g);

@@ -37,13 +37,20 @@ static void check_features(const EvalCase *c, const IrEval *ev, const Graph *g) 
                 FEATURES_TOL);
 }
 
-/* _i: case index × 2 + lowered */
+/* The inference graph as built, lowered to primitives, and through the -O2
+ * pipeline (every fused op, in the executor's terms). */
+static const struct {
+  unsigned flags;
+  const char *label;
+} INFER_FORMS[] = {{0, ""}, {GRAPH_LOWERED, " (lowered)"}, {GRAPH_OPTIMIZED, " (-O2)"}};
+enum { NFORMS = sizeof INFER_FORMS / sizeof *INFER_FORMS };
+
+/* _i: case index × NFORMS + form */
 START_TEST(inference_matches_case) {
   EvalCase c;
-  if (!eval_case_open(&c, CASES[_i / 2])) return;
-  bool lowered = _i % 2;
-  printf("%s inference%s:\n", c.name, lowered ? " (lowered)" : "");
-  Graph *g = eval_case_graph(&c, lowered ? GRAPH_LOWERED : 0);
+  if (!eval_case_open(&c, CASES[_i / NFORMS])) return;
+  printf("%s inference%s:\n", c.name, INFER_FORMS[_i % NFORMS].label);
+  Graph *g = eval_case_graph(&c, INFER_FORMS[_i % NFORMS].flags);
   IrEval *ev = eval_case_run(&c, g);
   const crate_model *m = &c.ref.model;
   double tol = FEATURES_TOL;
@@ -155,7 +162,7 @@ Suite *eval_cases_suite(void) {
   TCase *tc = tcase_create("cases");
   tcase_set_timeout(tc, 900);
   int n = (int)(sizeof CASES / sizeof *CASES);
-  tcase_add_loop_test(tc, inference_matches_case, 0, 2 * n);
+  tcase_add_loop_test(tc, inference_matches_case, 0, NFORMS * n);
   tcase_add_loop_test(tc, training_gradients_match_case, 0, 2 * TRAIN_CASES);
   tcase_add_loop_test(tc, autodiff_outputs_follow_params, 0, 2);
   tcase_add_loop_test(tc, autodiff_text_round_trips, 0, 2 * TRAIN_CASES);

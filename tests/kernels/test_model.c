@@ -3,7 +3,7 @@
  * by the emitters and run on the case's weights and images: logits (and
  * the training graph's loss) within the reference tests' tolerance (1e-4
  * absolute, 1e-5 on the loss), as built (mssa + add, the two-GEMM ista),
- * fused (fuse_mssa, fold_ista) and lowered to primitives (the -O0 path). */
+ * fused (fuse_mssa, fold_ista, pack_weights, fuse_layernorm) and lowered to primitives (the -O0 path). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +42,12 @@ static Graph *case_graph(const char *name, bool training) {
   return g;
 }
 
-static void case_outputs(const char *name, bool training, PassFn pass1, PassFn pass2) {
+/* PASSES: run in order, NULL-terminated. */
+static void case_outputs(const char *name, bool training, const PassFn *passes) {
   Graph *g = case_graph(name, training);
   Diag d;
   diag_init(&d, stderr);
-  if (pass1) ck_assert(pass1(g, NULL, &d));
-  if (pass2) ck_assert(pass2(g, NULL, &d));
+  for (; *passes; passes++) ck_assert((*passes)(g, NULL, &d));
   ck_assert(ir_verify(g, &d));
   crt_st_file *weights = open_case(name, "weights.safetensors"), *input = open_case(name, "input.safetensors");
   crt_st_file *expected = open_case(name, "expected.safetensors");
@@ -92,13 +92,16 @@ static void case_outputs(const char *name, bool training, PassFn pass1, PassFn p
 
 static const char *const cases[] = {"micro", "custom"};
 
-START_TEST(as_built) { case_outputs(cases[_i], false, NULL, NULL); }
+START_TEST(as_built) { case_outputs(cases[_i], false, (PassFn[]){NULL}); }
 END_TEST
-START_TEST(fused) { case_outputs(cases[_i], false, pass_fuse_mssa, pass_fold_ista); }
+START_TEST(fused) {
+  case_outputs(cases[_i], false,
+               (PassFn[]){pass_fuse_mssa, pass_fold_ista, pass_pack_weights, pass_fuse_layernorm, NULL});
+}
 END_TEST
-START_TEST(primitives) { case_outputs(cases[_i], false, pass_lower_composites, NULL); }
+START_TEST(primitives) { case_outputs(cases[_i], false, (PassFn[]){pass_lower_composites, NULL}); }
 END_TEST
-START_TEST(training_loss) { case_outputs(cases[_i], true, pass_fuse_mssa, NULL); }
+START_TEST(training_loss) { case_outputs(cases[_i], true, (PassFn[]){pass_fuse_mssa, NULL}); }
 END_TEST
 
 Suite *kt_model_suite(void) {

@@ -5,7 +5,7 @@
 #include "kt.h"
 #include "passes.h"
 
-#define HEADER                                                                          \
+#define PARAMS                                                                          \
   "graph t {\n"                                                                         \
   "  input %z : f32[B,5,8]\n"                                                           \
   "  param %n.w : f32[8] = \"n.w\"\n"                                                   \
@@ -13,8 +13,8 @@
   "  param %qkv : f32[8,8] = \"qkv\"\n"                                                 \
   "  param %out.w : f32[8,8] = \"out.w\"\n"                                             \
   "  param %out.b : f32[8] = \"out.b\"\n"                                               \
-  "  param %dict : f32[8,8] = \"dict\"\n"                                               \
-  "  %y = layernorm(%z, %n.w, %n.b) {eps = 1e-05} : f32[B,5,8]\n"
+  "  param %dict : f32[8,8] = \"dict\"\n"
+#define HEADER PARAMS "  %y = layernorm(%z, %n.w, %n.b) {eps = 1e-05} : f32[B,5,8]\n"
 #define MSSA "  %m = mssa(%y, %qkv, %out.w, %out.b) {heads = 2, dim_head = 4, scale = 0.5} : f32[B,5,8]\n"
 
 /* Runs PASS on IN and compares the printed result with WANT. */
@@ -66,6 +66,44 @@ START_TEST(fold_ista_keeps_shared_dictionary) {
 }
 END_TEST
 
+/* Each reader a layernorm fuses into; the fused op takes x, γ, β, then
+ * the reader's other operands, and the reader's attributes after eps. */
+START_TEST(fuse_layernorm_readers) {
+  check_pass(pass_fuse_layernorm,
+             HEADER "  %h = mssa_add(%z, %y, %qkv, %out.w, %out.b) {heads = 2, dim_head = 4, scale = 0.5} : f32[B,5,8]\n"
+                    "  output \"h\" = %h\n}\n",
+             PARAMS "  %h = layernorm_mssa_add(%z, %n.w, %n.b, %qkv, %out.w, %out.b) {eps = 1e-05, heads = 2, "
+                    "dim_head = 4, scale = 0.5} : f32[B,5,8]\n  output \"h\" = %h\n}\n");
+  check_pass(pass_fuse_layernorm,
+             HEADER "  %o = ista_apply(%y, %dict) {threshold = 0.05, row_tile = 16} : f32[B,5,8]\n"
+                    "  output \"o\" = %o\n}\n",
+             PARAMS "  %o = layernorm_ista_apply(%z, %n.w, %n.b, %dict) {eps = 1e-05, threshold = 0.05, "
+                    "row_tile = 16} : f32[B,5,8]\n  output \"o\" = %o\n}\n");
+  check_pass(pass_fuse_layernorm,
+             HEADER "  %l = linear_t(%y, %out.w, %out.b) : f32[B,5,8]\n  output \"l\" = %l\n}\n",
+             PARAMS "  %l = layernorm_linear_t(%z, %n.w, %n.b, %out.w, %out.b) {eps = 1e-05} : f32[B,5,8]\n"
+                    "  output \"l\" = %l\n}\n");
+}
+END_TEST
+
+/* Kept: a residual other than the layernorm's x, a second reader, the
+ * normalised value as an output, a reader without a fused form. */
+START_TEST(fuse_layernorm_keeps) {
+  const char *residual = HEADER "  %s = scale(%z) {alpha = 2.0} : f32[B,5,8]\n"
+                                "  %h = mssa_add(%s, %y, %qkv) {heads = 2, dim_head = 4, scale = 0.5} : f32[B,5,8]\n"
+                                "  output \"h\" = %h\n}\n";
+  check_pass(pass_fuse_layernorm, residual, residual);
+  const char *two = HEADER "  %o = ista_apply(%y, %dict) {threshold = 0.05} : f32[B,5,8]\n"
+                           "  %l = linear_t(%y, %out.w) : f32[B,5,8]\n  output \"o\" = %o\n  output \"l\" = %l\n}\n";
+  check_pass(pass_fuse_layernorm, two, two);
+  const char *output = HEADER "  %o = ista_apply(%y, %dict) {threshold = 0.05} : f32[B,5,8]\n"
+                              "  output \"o\" = %o\n  output \"y\" = %y\n}\n";
+  check_pass(pass_fuse_layernorm, output, output);
+  const char *add = HEADER "  %h = add(%z, %y) : f32[B,5,8]\n  output \"h\" = %h\n}\n";
+  check_pass(pass_fuse_layernorm, add, add);
+}
+END_TEST
+
 /* The mssa kernel walks (sample, head) items in static partitions with
  * per-partition scratch, calls the single-thread GEMM inside the parallel
  * loop and never materialises every head's N×N matrix. */
@@ -85,6 +123,8 @@ Suite *kt_pass_suite(void) {
   tcase_add_test(tc, fuse_mssa_needs_sole_use);
   tcase_add_test(tc, fold_ista_inference);
   tcase_add_test(tc, fold_ista_keeps_shared_dictionary);
+  tcase_add_test(tc, fuse_layernorm_readers);
+  tcase_add_test(tc, fuse_layernorm_keeps);
   tcase_add_test(tc, mssa_loop_structure);
   suite_add_tcase(s, tc);
   return s;

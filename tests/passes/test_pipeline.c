@@ -55,18 +55,20 @@ START_TEST(o2_folds_ista_golden) { check_golden((PipelineOptions){.opt_level = 2
 END_TEST
 
 /* fuse_mssa and pack_weights find nothing in an ISTA block: their dumps
- * say so and print no IR; fold_ista and tile change it and their dumps are
- * the new text. */
+ * say so and print no IR; fold_ista, fuse_layernorm and tile change it and
+ * their dumps are the new text. */
 START_TEST(dump_after_all_marks_unchanged) {
   Graph *g = pt_graph_file("ista_layer.ir");
   Run r = run(g, (PipelineOptions){.opt_level = 2, .dump_after = "all"});
   ck_assert_msg(r.ok, "%s", r.errors);
   char *after = ir_print_string(g);
-  char *folded = pt_read("ista_layer.folded.expected");
+  char *folded = pt_read("ista_layer.folded.expected"), *fused = pt_read("ista_layer.fused.expected");
   char *want = xasprintf("# ---- IR after fuse_mssa (test) (unchanged)\n# ---- IR after fold_ista (test)\n%s"
-                         "# ---- IR after pack_weights (test) (unchanged)\n# ---- IR after tile (test)\n%s",
-                         folded, after);
+                         "# ---- IR after pack_weights (test) (unchanged)\n"
+                         "# ---- IR after fuse_layernorm (test)\n%s# ---- IR after tile (test)\n%s",
+                         folded, fused, after);
   free(folded);
+  free(fused);
   ck_assert_str_eq(r.dump, want);
   free(want);
   free(after);
@@ -130,8 +132,11 @@ START_TEST(inference_o2_fuses) {
   Run r = run(g, (PipelineOptions){.opt_level = 2, .verify_each = true});
   ck_assert_msg(r.ok, "%s", r.errors);
   ck_assert(!has_op(g, IR_OP_ISTA));
-  ck_assert(has_op(g, IR_OP_ISTA_APPLY));
-  ck_assert(has_op(g, IR_OP_MSSA_ADD));
+  ck_assert(has_op(g, IR_OP_LAYERNORM_ISTA_APPLY));
+  ck_assert(has_op(g, IR_OP_LAYERNORM_MSSA_ADD));
+  ck_assert(has_op(g, IR_OP_LAYERNORM_LINEAR_T));
+  ck_assert(!has_op(g, IR_OP_ISTA_APPLY));
+  ck_assert(!has_op(g, IR_OP_MSSA_ADD));
   run_free(&r);
   ir_graph_free(g);
 }
