@@ -1,6 +1,7 @@
 /* The fused kernels at CRATE-Tiny shapes (197 tokens, dim 384, 6 heads of
  * 64), batch 32 by default, on 1 and 2 threads: median time and GFLOP/s
- * against the measured FMA peak. Each graph goes through pass_tile for the
+ * against the measured FMA peak, each layernorm fusion next to the two
+ * kernels it replaces. Each graph goes through pass_tile for the
  * host, as in `cratec build`; tile attributes given as a third argument
  * ("row_tile = 64, query_tile = 32") override the pass's on the ops that
  * take them, for sweeps of the cost model's choices.
@@ -43,6 +44,35 @@ static const Case cases[] = {
      "graph t { input %y : f32[B,197,384] param %d : f32[384,384] = \"d\"\n"
      "  %o = ista(%y, %d) {step = 0.1, lambda = 0.1} : f32[B,197,384] output \"o\" = %o }",
      4.0 * N * D * D},
+    {"layernorm",
+     "graph t { input %x : f32[B,197,384] param %g : f32[384] = \"g\" param %b : f32[384] = \"b\"\n"
+     "  %n = layernorm(%x, %g, %b) {eps = 1e-05} : f32[B,197,384] output \"n\" = %n }",
+     0},
+    {"layernorm, then ista_apply",
+     "graph t { input %x : f32[B,197,384] param %g : f32[384] = \"g\" param %b : f32[384] = \"b\"\n"
+     "  param %m : f32[384,384] = \"m\"\n"
+     "  %n = layernorm(%x, %g, %b) {eps = 1e-05} : f32[B,197,384]\n"
+     "  %o = ista_apply(%n, %m) {threshold = 0.01} : f32[B,197,384] output \"o\" = %o }",
+     2.0 * N * D * D},
+    {"layernorm_ista_apply",
+     "graph t { input %x : f32[B,197,384] param %g : f32[384] = \"g\" param %b : f32[384] = \"b\"\n"
+     "  param %m : f32[384,384] = \"m\"\n"
+     "  %o = layernorm_ista_apply(%x, %g, %b, %m) {eps = 1e-05, threshold = 0.01} : f32[B,197,384]\n"
+     "  output \"o\" = %o }",
+     2.0 * N * D * D},
+    {"layernorm, then mssa_add",
+     "graph t { input %x : f32[B,197,384] param %g : f32[384] = \"g\" param %b : f32[384] = \"b\"\n"
+     "  param %u : f32[384,384] = \"u\" param %wo : f32[384,384] = \"wo\" param %bo : f32[384] = \"bo\"\n"
+     "  %n = layernorm(%x, %g, %b) {eps = 1e-05} : f32[B,197,384]\n"
+     "  %m = mssa_add(%x, %n, %u, %wo, %bo) {heads = 6, dim_head = 64, scale = 0.125, weights_t = 1}"
+     " : f32[B,197,384]\n  output \"m\" = %m }",
+     2.0 * N * D * D * 2 + 2.0 * K * N * N * P * 2},
+    {"layernorm_mssa_add",
+     "graph t { input %x : f32[B,197,384] param %g : f32[384] = \"g\" param %b : f32[384] = \"b\"\n"
+     "  param %u : f32[384,384] = \"u\" param %wo : f32[384,384] = \"wo\" param %bo : f32[384] = \"bo\"\n"
+     "  %m = layernorm_mssa_add(%x, %g, %b, %u, %wo, %bo) {eps = 1e-05, heads = 6, dim_head = 64, "
+     "scale = 0.125, weights_t = 1} : f32[B,197,384]\n  output \"m\" = %m }",
+     2.0 * N * D * D * 2 + 2.0 * K * N * N * P * 2},
     {"linear 384->384 (+bias)",
      "graph t { input %y : f32[B,197,384] param %w : f32[384,384] = \"w\" param %b : f32[384] = \"b\"\n"
      "  %o = linear(%y, %w, %b) : f32[B,197,384] output \"o\" = %o }",
@@ -77,31 +107,38 @@ static Graph *tiled(const char *ir) {
 }
 
 /* A Check test, so a harness failure (a kernel that does not compile) is
- * reported like in the tests. */
+ * reported like in the tests. Every case is compiled first; each repeat
+ * then runs every case once, so a noisy neighbour slows all of them alike
+ * and the medians compare side by side. */
 START_TEST(bench) {
+  enum { NCASES = sizeof cases / sizeof *cases };
   const char *isa;
   double peak = fma_peak_gflops(1, 3, &isa);
-  printf("per-core fp32 FMA peak (%s): %.1f GFLOP/s; batch %d, median of %d\n", isa, peak, batch, repeats);
+  printf("per-core fp32 FMA peak (%s): %.1f GFLOP/s; batch %d, median of %d, cases interleaved\n", isa, peak,
+         batch, repeats);
   printf("%-32s %7s %10s %9s %8s\n", "kernel", "threads", "ms", "GFLOP/s", "of peak");
-  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-    KTest t;
-    kt_open_graph(&t, tiled(cases[c].ir), batch, "llvm");
-    kt_fill_all(&t, 1, -1, 1);
-    for (int threads = 1; threads <= 2; threads++) {
-      crt_set_threads(threads);
-      kt_run(&t);   /* warm-up: JIT kernels, packing scratch, page faults */
-      double times[100];
-      for (int r = 0; r < repeats; r++) {
+  KTest t[NCASES];
+  for (int c = 0; c < NCASES; c++) {
+    kt_open_graph(&t[c], tiled(cases[c].ir), batch, "llvm");
+    kt_fill_all(&t[c], 1, -1, 1);
+  }
+  for (int threads = 1; threads <= 2; threads++) {
+    crt_set_threads(threads);
+    double times[NCASES][100];
+    for (int c = 0; c < NCASES; c++) kt_run(&t[c]);   /* warm-up: JIT kernels, packing scratch, page faults */
+    for (int r = 0; r < repeats; r++)
+      for (int c = 0; c < NCASES; c++) {
         double t0 = bench_seconds();
-        kt_run(&t);
-        times[r] = bench_seconds() - t0;
+        kt_run(&t[c]);
+        times[c][r] = bench_seconds() - t0;
       }
-      double s = bench_median(times, repeats), gflops = cases[c].flops_per_sample * batch / s / 1e9;
+    for (int c = 0; c < NCASES; c++) {
+      double s = bench_median(times[c], repeats), gflops = cases[c].flops_per_sample * batch / s / 1e9;
       printf("%-32s %7d %10.2f %9.1f %7.1f%%\n", cases[c].name, threads, s * 1e3, gflops,
              100 * gflops / (peak * threads));
     }
-    kt_close(&t);
   }
+  for (int c = 0; c < NCASES; c++) kt_close(&t[c]);
 }
 END_TEST
 
