@@ -46,6 +46,16 @@ int64_t ir_op_flops(const IrOp *op, int64_t batch) {
   }
   case IR_OP_LINEAR_GRAD:   /* dx = dy·W and dW = dyᵀ·x */
     return 4 * rows(x, batch) * dim(x, -1, batch) * dim(op->operands.items[1], 0, batch);
+  case IR_OP_MATMUL_GRAD: {   /* both operands' gradients, each the product's work */
+    int64_t k = dim(x, ir_attr_int_or(op, "transpose_a", 0) ? -2 : -1, batch);
+    return 4 * ir_type_numel(&op->operands.items[2]->type, batch) * k;
+  }
+  case IR_OP_MSSA_GRAD: {   /* kernel_grad_mssa.c: W recomputed, dy, dU; per head S and gA, gW's three paths */
+    int64_t b = dim(x, 0, batch), n = dim(x, 1, batch), d = dim(x, 2, batch), kp = dim(op->operands.items[1], 0, batch);
+    return 6 * b * n * d * kp + 10 * b * n * n * kp;
+  }
+  case IR_OP_ISTA_GRAD:   /* y·M recomputed, gP·Mᵀ, yᵀ·gP (the d×d products per call are not per image) */
+    return 6 * rows(x, batch) * dim(x, -1, batch) * dim(x, -1, batch);
   default: return 0;
   }
 }

@@ -270,10 +270,12 @@ Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d);
 bool ir_lower_composites(Graph *g, Diag *d);
 
 /* ---- cost (flops.c) ------------------------------------------------------------
- * The floating-point work of OP for BATCH items: its products, a
- * multiply-add counting 2 (as model_flops); 0 for ops without products
- * (elementwise, normalisation, layout) and for the backward ops of
- * attention and ISTA, whose recomputation makes a count a matter of choice. */
+ * The floating-point work of OP for BATCH items: the products its kernel
+ * runs, a multiply-add counting 2 (as model_flops), recomputations
+ * included (mssa_grad's W and S, ista_grad's y·M); 0 for ops without
+ * products (elementwise, normalisation, layout). Products of parameters
+ * alone that a kernel runs once per call whatever the batch (ista_grad's
+ * DᵀD and D·C) are left out, so the count grows with BATCH. */
 int64_t ir_op_flops(const IrOp *op, int64_t batch);
 
 /* ---- verification (verify.c) -----------------------------------------------------

@@ -50,6 +50,6 @@ const Target *pt_target(void) {
 }
 
 int main(void) {
-  Suite *suites[] = {pipeline_suite(), plan_suite(), tile_suite()};
+  Suite *suites[] = {pipeline_suite(), plan_suite(), tile_suite(), flops_suite()};
   return run_suites(suites, sizeof suites / sizeof *suites);
 }

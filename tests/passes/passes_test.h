@@ -21,5 +21,6 @@ const Target *pt_target(void);
 Suite *pipeline_suite(void);
 Suite *plan_suite(void);
 Suite *tile_suite(void);
+Suite *flops_suite(void);
 
 #endif
