@@ -6,13 +6,15 @@
  * Save versus recompute: a backward op reads only the forward op's operands
  * and, for softmax and shrink, its result — values the graph already holds.
  * What the reference kernels keep internally (LayerNorm mean and rstd,
- * MSSA's W, A and O, ISTA's mask) is recomputed inside the grad op, and the
- * attention output before MSSA's to_out is recomputed by an extra mssa op.
- * Recomputing costs about one more forward of these ops; saving would need
- * forward ops with extra results (an IR change every backend would see) and
- * would pin the K·N×N attention maps of every layer for the whole backward,
- * which dominates training memory at CRATE sizes. A fusion pass can still
- * trade the other way per op. */
+ * MSSA's W, A and O, ISTA's mask) is recomputed inside the grad op: saving
+ * it would need forward ops with extra results (an IR change every backend
+ * would see) and would pin the K·N×N attention maps of every layer for the
+ * whole backward, which dominates training memory at CRATE sizes. One thing
+ * is kept: the attention output o before MSSA's to_out, one activation per
+ * layer, which the projection's gradient reads. Before differentiating,
+ * mssa(y, U, W_o, b_o) becomes linear(mssa(y, U), W_o, b_o), so the forward
+ * computes o once and the backward reads it (recomputing it cost a whole
+ * attention per layer and step: 11% of fashion_mnist's training step). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +95,26 @@ static IrValue *loss_of(const Graph *g, Diag *d) {
   return loss;
 }
 
+/* mssa(y, U, W_o, b_o) -> linear(%<mssa>.o = mssa(y, U), W_o, b_o): the
+ * same function, the projection's input a value the backward can read. */
+static bool split_projections(Graph *g, Diag *d) {
+  for (int i = 0; i < g->ops.len; i++) {
+    IrOp *op = g->ops.items[i];
+    if (op->kind != IR_OP_MSSA || op->operands.len != 4) continue;
+    IrOp *attn = ir_op_new(IR_OP_MSSA, op->operands.items, 2);
+    ir_attr_copy_all(attn, op);
+    char *name = xasprintf("%s.o", op->results.items[0]->name);
+    g->insert_at = i;
+    IrValue *o = ir_emit(g, attn, (const char *const *)&name, d);
+    g->insert_at = -1;
+    free(name);
+    if (!o) return false;
+    IrOp *proj = ir_op_new(IR_OP_LINEAR, (IrValue *[]){o, op->operands.items[2], op->operands.items[3]}, 3);
+    if (!ir_replace_op(g, op, proj, d)) return false;
+  }
+  return true;
+}
+
 /* A parameter the loss does not depend on has gradient zero: 0·p. */
 static IrValue *zero_like(Autodiff *ad, IrValue *p) {
   IrOp *s = ir_op_new(IR_OP_SCALE, &p, 1);
@@ -103,7 +125,7 @@ static IrValue *zero_like(Autodiff *ad, IrValue *p) {
 bool pass_autodiff(Graph *g, const Target *t, Diag *d) {
   (void)t;
   IrValue *loss = loss_of(g, d);
-  if (!loss) return false;
+  if (!loss || !split_projections(g, d)) return false;
   Autodiff ad = {g, d, NULL, NULL, g->next_value_id, false};
   ad.grad = xcalloc((size_t)ad.nvalues, sizeof *ad.grad);
   ad.needs = xcalloc((size_t)ad.nvalues, sizeof *ad.needs);

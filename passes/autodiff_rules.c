@@ -1,7 +1,6 @@
 /* The differentiation rules: for each forward op kind, the backward ops
  * (docs/ir.md, "Backward ops") that carry the gradient of its result to its
  * operands (SPEC §5). */
-#include <stdlib.h>
 
 #include "autodiff.h"
 
@@ -29,26 +28,6 @@ static bool linear_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
   IrValue *x = operand(op, 0), *w = operand(op, 1);
   if (!grads(ad, IR_OP_LINEAR_GRAD, (IrValue *[]){x, w, gy}, 3, NULL, (IrValue *[]){x, w}, 2)) return false;
   return op->operands.len < 3 || grads(ad, IR_OP_BIAS_GRAD, &gy, 1, NULL, (IrValue *[]){operand(op, 2)}, 1);
-}
-
-/* mssa_grad differentiates the attention without to_out; with to_out, the
- * attention output o is recomputed by mssa(y, U) so the projection is
- * differentiated as the linear it is. */
-static bool mssa_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
-  IrValue *y = operand(op, 0), *u = operand(op, 1), *go = gy;
-  if (op->operands.len == 4) {
-    IrOp *attn = ir_op_new(IR_OP_MSSA, op->operands.items, 2);
-    ir_attr_copy_all(attn, op);
-    char *name = xasprintf("%s.o", op->results.items[0]->name);
-    IrValue *o = ir_emit(ad->g, attn, (const char *const *)&name, ad->d);
-    free(name);
-    if (!o) return !(ad->failed = true);
-    IrOp *lin = ir_op_new(IR_OP_LINEAR_GRAD, (IrValue *[]){o, operand(op, 2), gy}, 3);
-    if (!(go = ad_emit(ad, lin, (const char *[]){o->name, operand(op, 2)->name}))) return false;
-    ad_accumulate(ad, operand(op, 2), lin->results.items[1]);
-    if (!grads(ad, IR_OP_BIAS_GRAD, &gy, 1, NULL, (IrValue *[]){operand(op, 3)}, 1)) return false;
-  }
-  return grads(ad, IR_OP_MSSA_GRAD, (IrValue *[]){y, u, go}, 3, op, (IrValue *[]){y, u}, 2);
 }
 
 static bool pool_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
@@ -91,8 +70,9 @@ bool ad_rule(Autodiff *ad, const IrOp *op, IrValue *gy) {
   case IR_OP_POS_ADD:
     ad_accumulate(ad, operand(op, 0), gy);
     return unary(ad, IR_OP_POS_ADD_GRAD, &gy, 1, op, 1);
-  case IR_OP_MSSA:
-    return mssa_rule(ad, op, gy);
+  case IR_OP_MSSA:   /* without to_out: pass_autodiff has split the projection off */
+    return grads(ad, IR_OP_MSSA_GRAD, (IrValue *[]){operand(op, 0), operand(op, 1), gy}, 3, op,
+                 op->operands.items, 2);
   case IR_OP_ISTA:
     return grads(ad, IR_OP_ISTA_GRAD, (IrValue *[]){operand(op, 0), operand(op, 1), gy}, 3, op,
                  op->operands.items, 2);
