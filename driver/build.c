@@ -20,7 +20,7 @@ static const char *const graph_names[] = {"infer", "train", NULL};
 
 typedef struct BuildOptions {
   const char *model_path;
-  const char *out_path;       /* NULL: stdout for text forms, the model's name otherwise */
+  const char *out_path;       /* NULL: stdout for text forms, the model's name otherwise; "-": stdout */
   const char *emit;
   int kind;                   /* EmitKind or TEXT_* */
   long opt_level;
@@ -73,7 +73,7 @@ static PipelineOptions pipeline_options(const BuildOptions *o) {
 static int parse_options(int argc, char **argv, BuildOptions *o) {
   *o = (BuildOptions){.emit = "exe", .opt_level = 2, .backend = "llvm", .target_cpu = "native", .graph = "infer"};
   const crt_option opts[] = {
-      {"-o", CRT_ARG_STRING, &o->out_path, "OUT", "output file (text forms: default stdout)"},
+      {"-o", CRT_ARG_STRING, &o->out_path, "OUT", "output file (- or, for text forms, none: stdout)"},
       {"--emit", CRT_ARG_STRING, &o->emit, "KIND", "exe (default), obj, lib, shared, llvm, asm, c, ir, dot, loops"},
       {"-O", CRT_ARG_INT, &o->opt_level, "N", "optimization level 0 to 3 (default 2)"},
       {"--backend", CRT_ARG_STRING, &o->backend, "NAME", "llvm (default) or c"},
@@ -135,6 +135,11 @@ static int parse_options(int argc, char **argv, BuildOptions *o) {
     fputs("cratec build: error: --embed-weights needs --weights FILE\n", stderr);
     return 2;
   }
+  if (o->out_path && strcmp(o->out_path, "-") == 0 &&
+      (o->kind == EMIT_EXE || o->kind == EMIT_OBJ || o->kind == EMIT_LIB || o->kind == EMIT_SHARED)) {
+    fprintf(stderr, "cratec build: error: -o -: --emit %s is not text; name an output file\n", o->emit);
+    return 2;
+  }
   Diag d;
   diag_init(&d, stderr);
   PipelineOptions po = pipeline_options(o);
@@ -157,17 +162,19 @@ static Model *load_model(const char *path) {
   return m;
 }
 
+static bool is_stdout(const char *path) { return !path || strcmp(path, "-") == 0; }
+
 static FILE *open_output(const char *path) {
-  FILE *out = path ? fopen(path, "w") : stdout;
+  FILE *out = is_stdout(path) ? stdout : fopen(path, "w");
   if (!out) fprintf(stderr, "cratec build: error: cannot write '%s': %s\n", path, strerror(errno));
   return out;
 }
 
 static int close_output(FILE *out, const char *path) {
   bool ok = !ferror(out);
-  if (path) ok &= fclose(out) == 0;
+  if (!is_stdout(path)) ok &= fclose(out) == 0;
   if (ok) return 0;
-  fprintf(stderr, "cratec build: error: writing '%s' failed\n", path ? path : "<stdout>");
+  fprintf(stderr, "cratec build: error: writing '%s' failed\n", is_stdout(path) ? "<stdout>" : path);
   return 1;
 }
 
@@ -330,10 +337,18 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
     lmodule_print(out, l->module);
     return close_output(out, o->out_path);
   }
-  char *owned = NULL, *api_source = NULL;
+  char *owned = NULL, *api_source = NULL, piped[] = "/tmp/cratec-out-XXXXXX";
   const char *output = o->out_path ? o->out_path : default_output(m, o->kind, &owned);
   const char *extra[2] = {NULL, NULL};
   int status = 0;
+  bool pipe = strcmp(output, "-") == 0;
+  if (pipe) {   /* a text form (parse_options): the backend writes a temporary file, then copied */
+    if (!mkdtemp(piped)) {
+      fprintf(stderr, "cratec build: error: cannot make a temporary directory: %s\n", strerror(errno));
+      return 1;
+    }
+    output = owned = xasprintf("%s/out", piped);
+  }
   if (o->kind == EMIT_EXE) {
 #ifdef CRATEC_RUNTIME_MAIN
     extra[0] = CRATEC_RUNTIME_MAIN;
@@ -351,6 +366,18 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
     Diag d;
     diag_init(&d, stderr);
     status = backend_find(o->backend)->emit(l->module, &bo, &d) ? 0 : 1;
+  }
+  if (pipe) {
+    const void *text;
+    size_t size;
+    if (!status) status = read_file(output, &text, &size) ? 0 : 1;
+    if (!status) {
+      fwrite(text, 1, size, stdout);
+      free((void *)text);
+      status = close_output(stdout, "-");
+    }
+    remove(output);
+    rmdir(piped);
   }
   if (api_source) remove(api_source);
   free(api_source);
