@@ -110,10 +110,13 @@ const IrOp *layernorm_fused_view(const IrOp *op, NormedView *v) {
   return &v->op;
 }
 
-/* x, γ, β as layernorm's, then READER's shape on the normalised x. */
+/* x, γ, β as layernorm's, then READER's shape on the normalised x (its
+ * messages number READER's operands, so they say so). */
 bool shape_layernorm_fused(const IrOp *op, IrType *results, char *err) {
   if (!shape_layernorm(op, results, err)) return false;
   NormedView view;
   const IrOp *reader = layernorm_fused_view(op, &view);
-  return ir_op_info(reader->kind)->shape(reader, results, err);
+  char why[IR_ERR_SIZE];
+  if (ir_op_info(reader->kind)->shape(reader, results, why)) return true;
+  return shape_fail(err, "as %s on the normalised x: %s", ir_op_name(reader->kind), why);
 }

@@ -35,6 +35,17 @@ START_TEST(shape_mismatch) {
 }
 END_TEST
 
+/* A fused op's reader part reports in the reader's terms, and says so. */
+START_TEST(fused_op_names_its_reader) {
+  assert_text_rejected("graph t {\n  input %x : f32[B,5,8]\n  param %g : f32[8] = \"g\"\n"
+                       "  param %b : f32[8] = \"b\"\n  param %m : f32[8,6] = \"m\"\n"
+                       "  %o = layernorm_ista_apply(%x, %g, %b, %m) {eps = 1e-05, threshold = 0.1} : f32[B,5,8]\n"
+                       "  output \"o\" = %o\n}\n",
+                       "op 0 'layernorm_ista_apply' (%o): as ista_apply on the normalised x: operand 1 (%m: "
+                       "f32[8,6]) must have dimension 1 equal to 8");
+}
+END_TEST
+
 START_TEST(use_before_definition) {
   Graph *g = build_model_graph("tests/data/micro/model.crate");
   IrOp *first = g->ops.items[0];
@@ -128,6 +139,7 @@ Suite *ir_verify_suite(void) {
   Suite *s = suite_create("ir_verify");
   TCase *tc = tcase_create("verify");
   tcase_add_test(tc, shape_mismatch);
+  tcase_add_test(tc, fused_op_names_its_reader);
   tcase_add_test(tc, use_before_definition);
   tcase_add_test(tc, double_definition);
   tcase_add_test(tc, wrong_dtype);
