@@ -1,4 +1,6 @@
-/* GEMM kernels: linear (x·Wᵀ + b) and the -O0 primitive matmul. */
+/* GEMM kernels: linear (x·Wᵀ + b), linear_t and layernorm_linear_t (the weight
+ * stored transposed; the latter normalising each row tile first), and the
+ * -O0 primitive matmul. */
 #include "kernel_util.h"
 
 /* Each block: [its rows of X layernormed into scratch,] the GEMM, the
