@@ -78,8 +78,8 @@ static int print_profile(const crt_model *model, int64_t batch, long iters, crt_
     cJSON_Delete(desc);
     return crt_fail(e, "--profile: this program was built without profiling (cratec build --profile)");
   }
+  /* kinds[k].label is owned: the op kind cut out of a slot's label */
   prof_row *rows = calloc((size_t)n + 1, sizeof *rows), *kinds = calloc((size_t)n + 1, sizeof *kinds);
-  char **kind_names = calloc((size_t)n + 1, sizeof *kind_names);
   int nkinds = 0, active = 0;
   double total = 0;
   /* Slot flops are per image (per fixed batch when the program has one);
@@ -101,13 +101,11 @@ static int print_profile(const crt_model *model, int64_t batch, long iters, crt_
     size_t len = op ? strcspn(op + 1, " ") : 0;
     char *kind = op ? strndup(op + 1, len) : strdup("?");
     int k = 0;
-    while (k < nkinds && strcmp(kind_names[k], kind) != 0) k++;
-    if (k == nkinds) {
-      kind_names[nkinds++] = kind;
-      kinds[k].label = kind;
-    } else {
+    while (k < nkinds && strcmp(kinds[k].label, kind) != 0) k++;
+    if (k == nkinds)
+      kinds[nkinds++].label = kind;
+    else
       free(kind);
-    }
     kinds[k].ms += rows[i].ms;
     kinds[k].flops += rows[i].flops;
   }
@@ -116,8 +114,7 @@ static int print_profile(const crt_model *model, int64_t batch, long iters, crt_
     print_rows(kinds, nkinds, total, "op kind");
     print_rows(rows, n, total, "kernel call (entry op %result)");
   }
-  for (int k = 0; k < nkinds; k++) free(kind_names[k]);
-  free(kind_names);
+  for (int k = 0; k < nkinds; k++) free((char *)kinds[k].label);
   free(kinds);
   free(rows);
   cJSON_Delete(desc);

@@ -4,17 +4,12 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* A terminal redraw costs a write; ten a second looks live. */
 #define REDRAW_INTERVAL 0.1
 
-double crt_clock(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+double crt_clock(void) { return (double)crt_clock_ns() * 1e-9; }
 
 void crt_progress_init(crt_progress *p, FILE *out, int64_t epochs, int64_t steps_per_epoch) {
   memset(p, 0, sizeof *p);
