@@ -10,6 +10,7 @@
 #include "driver.h"
 #include "frontend.h"
 #include "ir.h"
+#include "lower.h"
 #include "passes.h"
 
 /* What --emit can ask for: the backends' kinds, then the text forms the

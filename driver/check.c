@@ -3,6 +3,7 @@
  * them. */
 #include "driver.h"
 #include "frontend.h"
+#include "lower.h"
 #include "passes.h"
 
 #include <stdlib.h>

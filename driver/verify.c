@@ -23,6 +23,7 @@
 #include "driver.h"
 #include "eval.h"
 #include "frontend.h"
+#include "kernel.h"
 #include "lower.h"
 #include "passes.h"
 

@@ -9,7 +9,7 @@
  *   graph.c       construction and editing (values, ops, insertion, uses)
  *   attr.c        attributes
  *   build.c       the builder: checked Model -> inference / training graph
- *   lower.c       composite ops (mssa, ista) -> primitives
+ *   expand.c      composite ops (mssa, ista) -> primitives
  *   verify.c      the verifier every pass calls
  *   print.c       the text form;  parse_ir.c  reads it back
  *   dot.c         the graphviz form
@@ -115,7 +115,7 @@ struct IrOp {
  * fills ERR (naming the operand and both shapes) and returns false. */
 
 enum {
-  IR_FLAG_COMPOSITE = 1 << 0,   /* a whole CRATE step; ir_lower_composites expands it */
+  IR_FLAG_COMPOSITE = 1 << 0,   /* a whole CRATE step; ir_expand_composites expands it */
   IR_FLAG_ELEMENTWISE = 1 << 1, /* result[i] depends on operand[i] only: fusable epilogue */
   IR_FLAG_GRAD = 1 << 2,        /* backward op (added by autodiff) */
   IR_FLAG_FUSED = 1 << 3,       /* produced by a fusion pass */
@@ -262,12 +262,12 @@ void ir_set_batch(Graph *g, int64_t batch);
 Graph *ir_build_inference(const Model *m, Diag *d);
 Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d);
 
-/* ---- lowering (lower.c) ---------------------------------------------------------
+/* ---- composite expansion (expand.c) ---------------------------------------------
  * Replaces every composite op (mssa, ista) by the primitives it stands for
  * (docs/ir.md shows the expansion); the graph computes the same function and
  * still verifies. Returns false (reported to D) only if a shape function
- * rejects a lowered op, which means the composite was not verified. */
-bool ir_lower_composites(Graph *g, Diag *d);
+ * rejects an expanded op, which means the composite was not verified. */
+bool ir_expand_composites(Graph *g, Diag *d);
 
 /* ---- cost (flops.c) ------------------------------------------------------------
  * The floating-point work of OP for BATCH items: the products its kernel

@@ -23,12 +23,12 @@ typedef struct Pass {
   const char *summary;
 } Pass;
 
-/* Program order. At -O0, lower_composites expands mssa and ista into
+/* Program order. At -O0, expand_composites expands mssa and ista into
  * primitives first, so the forward and backward ops all have plain kernels
  * (the baseline fused kernels are measured against); from -O1 they stay
  * whole for autodiff's fused backward ops and for the fusions. */
 static const Pass pass_table[] = {
-    {"lower_composites", pass_lower_composites, 0, 0, ON_ALL, false, "expand mssa and ista into primitives"},
+    {"expand_composites", pass_expand_composites, 0, 0, ON_ALL, false, "expand mssa and ista into primitives"},
     {"autodiff", pass_autodiff, 0, 3, ON_TRAIN, true, "append the backward ops and one gradient output per parameter"},
     {"fuse_mssa", pass_fuse_mssa, 1, 3, ON_INFER, false, "residual add into the mssa output projection's epilogue"},
     {"fold_ista", pass_fold_ista, 1, 3, ON_INFER, false, "ista as one GEMM, y + y E with E = eta(D - D^T D) from parameters"},
@@ -38,7 +38,7 @@ static const Pass pass_table[] = {
 };
 #define NPASSES ((int)(sizeof pass_table / sizeof *pass_table))
 
-bool pass_lower_composites(Graph *g, const Target *t, Diag *d) { return ir_lower_composites(g, d); }
+bool pass_expand_composites(Graph *g, const Target *t, Diag *d) { return ir_expand_composites(g, d); }
 
 static int pass_index(const char *name) {
   for (int i = 0; i < NPASSES; i++)

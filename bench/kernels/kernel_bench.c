@@ -13,6 +13,7 @@
 
 #include "bench_timing.h"
 #include "kt.h"
+#include "lower.h"
 #include "passes.h"
 #include "target.h"
 

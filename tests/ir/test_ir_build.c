@@ -97,7 +97,7 @@ START_TEST(lowered_graphs_verify_without_composites) {
     }
     Captured c;
     capture_begin(&c);
-    ck_assert_msg(ir_lower_composites(g, &c.d), "%s: %s", *m, capture_text(&c));
+    ck_assert_msg(ir_expand_composites(g, &c.d), "%s: %s", *m, capture_text(&c));
     capture_end(&c);
     assert_verifies(g, *m);
     for (int i = 0; i < g->ops.len; i++)

@@ -45,7 +45,7 @@ START_TEST(every_model_round_trips) {
     diag_init(&d, stderr);
     Graph *train = ir_build_training(model, 0.1, &d);
     assert_round_trip(train, *m);
-    ck_assert(ir_lower_composites(train, &d));
+    ck_assert(ir_expand_composites(train, &d));
     assert_round_trip(train, *m);
     ir_graph_free(train);
     model_free(model);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lower.h"
 #include "passes.h"
 
 Diag *stderr_diag(void) {
@@ -50,7 +51,7 @@ Graph *eval_case_graph(const EvalCase *c, unsigned flags) {
   Graph *g = flags & GRAPH_TRAIN ? ir_build_training(c->model, c->ref.model.cfg.label_smoothing, d)
                                  : ir_build_inference(c->model, d);
   ck_assert_ptr_nonnull(g);
-  if (flags & GRAPH_LOWERED) ck_assert(ir_lower_composites(g, d));
+  if (flags & GRAPH_LOWERED) ck_assert(ir_expand_composites(g, d));
   if (flags & GRAPH_AUTODIFF) ck_assert(pass_autodiff(g, NULL, d));
   if (flags & GRAPH_OPTIMIZED) ck_assert(pipeline_run(g, "test", NULL, &(PipelineOptions){.opt_level = 2}, d));
   ck_assert(ir_verify(g, d));

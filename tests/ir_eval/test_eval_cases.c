@@ -9,6 +9,7 @@
 #include "case_io.h"
 #include "eval_case.h"
 #include "ir_text.h"
+#include "lower.h"
 #include "passes.h"
 
 static const char *const CASES[] = {"micro", "custom", "tiny_fwd"};

@@ -6,6 +6,7 @@
 
 #include "eval_case.h"
 #include "ir_text.h"
+#include "lower.h"
 #include "passes.h"
 
 typedef struct Captured {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lower.h"
+#include "kernel.h"
 
 static Graph *parse_verified(const char *ir) {
   SourceFile *src = source_from_string("test.ir", ir, strlen(ir));

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kt.h"
+#include "lower.h"
 #include "passes.h"
 
 #define PARAMS                                                                          \

@@ -5,6 +5,7 @@
 
 #include <check.h>
 
+#include "lower.h"
 #include "passes.h"
 
 /* The verified graph of IR text file NAME in tests/passes. */

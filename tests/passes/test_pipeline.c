@@ -79,30 +79,30 @@ END_TEST
 
 START_TEST(dump_after_one_pass) {
   Graph *g = pt_graph_file("ista_layer.ir");
-  Run r = run(g, (PipelineOptions){.opt_level = 0, .dump_after = "lower_composites"});
+  Run r = run(g, (PipelineOptions){.opt_level = 0, .dump_after = "expand_composites"});
   ck_assert_msg(r.ok, "%s", r.errors);
   char *want = pt_read("ista_layer.O0.expected");
-  ck_assert_str_eq(r.dump + strlen("# ---- IR after lower_composites (test)\n"), want);
-  ck_assert(strncmp(r.dump, "# ---- IR after lower_composites (test)\n", 40) == 0);
+  ck_assert_str_eq(r.dump + strlen("# ---- IR after expand_composites (test)\n"), want);
+  ck_assert(strncmp(r.dump, "# ---- IR after expand_composites (test)\n", 40) == 0);
   free(want);
   run_free(&r);
   ir_graph_free(g);
 }
 END_TEST
 
-/* A custom list replaces the -O list: -O2 with --passes=lower_composites
+/* A custom list replaces the -O list: -O2 with --passes=expand_composites
  * expands the ista instead of folding it. */
 START_TEST(custom_list_replaces_level) {
-  check_golden((PipelineOptions){.opt_level = 2, .passes = "lower_composites"}, "ista_layer.O0.expected");
+  check_golden((PipelineOptions){.opt_level = 2, .passes = "expand_composites"}, "ista_layer.O0.expected");
 }
 END_TEST
 
 START_TEST(unknown_pass_did_you_mean) {
   Graph *g = pt_graph_file("ista_layer.ir");
-  Run r = run(g, (PipelineOptions){.opt_level = 2, .passes = "fold_ista,lower_composits"});
+  Run r = run(g, (PipelineOptions){.opt_level = 2, .passes = "fold_ista,expand_composits"});
   ck_assert(!r.ok);
-  ck_assert_str_eq(r.errors, "cratec: error: --passes: unknown pass 'lower_composits'; did you mean "
-                             "'lower_composites'?\n");
+  ck_assert_str_eq(r.errors, "cratec: error: --passes: unknown pass 'expand_composits'; did you mean "
+                             "'expand_composites'?\n");
   run_free(&r);
   r = run(g, (PipelineOptions){.opt_level = 2, .dump_after = "zzz"});
   ck_assert(!r.ok);

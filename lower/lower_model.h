@@ -3,8 +3,8 @@
 #ifndef CRATEC_LOWER_MODEL_H
 #define CRATEC_LOWER_MODEL_H
 
+#include "kernel.h"
 #include "lower.h"
-#include "passes.h"
 
 /* Where each parameter lives in the params (and grads) buffer: state_dict
  * order, each tensor 64-byte aligned. */

@@ -1,4 +1,4 @@
-/* The table of kernel emitters, by op kind (lower.h). */
+/* The table of kernel emitters, by op kind (kernel.h). */
 #include "kernel_grad.h"
 
 KernelFn kernel_for(IrOpKind kind) {

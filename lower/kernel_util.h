@@ -11,7 +11,7 @@
 #ifndef CRATEC_KERNEL_UTIL_H
 #define CRATEC_KERNEL_UTIL_H
 
-#include "lower.h"
+#include "kernel.h"
 
 /* Expression shorthands (each builds a fresh tree). */
 static inline LExpr *kv(LVar *v) { return lvar(v); }

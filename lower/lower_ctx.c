@@ -1,6 +1,6 @@
 /* The lowering context: which storage each graph value is bound to, and the
- * function kernels append to (lower.h). */
-#include "lower.h"
+ * function kernels append to (kernel.h). */
+#include "kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>

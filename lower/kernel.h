@@ -1,4 +1,4 @@
-/* lower.h — the interface between the lowering driver (lower*.c: entries,
+/* kernel.h — the interface between the lowering driver (lower*.c: entries,
  * buffer placement) and the kernel emitters (kernel_*.c: one per op kind).
  *
  * The driver creates an entry function, binds every graph value it will
@@ -7,8 +7,8 @@
  * loop IR computing the op's results from its operands. An emitter only
  * reads operand storage and writes result storage; it may declare locals
  * and loops in the current function, and call runtime GEMMs. */
-#ifndef CRATEC_LOWER_H
-#define CRATEC_LOWER_H
+#ifndef CRATEC_KERNEL_H
+#define CRATEC_KERNEL_H
 
 #include "ir.h"
 #include "loop.h"

@@ -6,22 +6,22 @@
 
 #include "ir.h"
 
-typedef struct Lowering {
+typedef struct Expansion {
   Graph *g;
   Diag *d;
   const char *base;   /* the composite's result name: prefix of the new values */
   bool failed;
-} Lowering;
+} Expansion;
 
-static IrValue *emit(Lowering *lw, IrOp *op, const char *suffix) {
-  if (lw->failed) {
+static IrValue *emit(Expansion *ex, IrOp *op, const char *suffix) {
+  if (ex->failed) {
     ir_op_free(op);
     return NULL;
   }
-  char *name = xasprintf("%s.%s", lw->base, suffix);
-  IrValue *v = ir_emit(lw->g, op, (const char *const *)&name, lw->d);
+  char *name = xasprintf("%s.%s", ex->base, suffix);
+  IrValue *v = ir_emit(ex->g, op, (const char *const *)&name, ex->d);
   free(name);
-  lw->failed = !v;
+  ex->failed = !v;
   return v;
 }
 
@@ -33,47 +33,47 @@ static IrOp *matmul(IrValue *a, IrValue *b, bool transpose_b) {
 
 /* SPEC §1.4, all heads at once: W = Y Uᵀ split into heads; per head
  * A = softmax(s·W Wᵀ), O = A W; heads merged, then the output projection. */
-static IrValue *lower_mssa(Lowering *lw, const IrOp *op) {
+static IrValue *lower_mssa(Expansion *ex, const IrOp *op) {
   IrValue *const *in = op->operands.items;
-  IrValue *w = emit(lw, ir_op_new(IR_OP_LINEAR, in, 2), "w");
+  IrValue *w = emit(ex, ir_op_new(IR_OP_LINEAR, in, 2), "w");
   IrOp *split = ir_op_new(IR_OP_SPLIT_HEADS, &w, 1);
   ir_set_int(split, "heads", ir_attr_int(op, "heads"));
-  IrValue *heads = emit(lw, split, "w_heads");
+  IrValue *heads = emit(ex, split, "w_heads");
   IrOp *similarity = matmul(heads, heads, true);
   ir_set_float(similarity, "alpha", ir_attr_float(op, "scale"));
-  IrValue *scores = emit(lw, similarity, "scores");
-  IrValue *attn = emit(lw, ir_op_new(IR_OP_SOFTMAX, &scores, 1), "attn");
-  IrValue *mixed = emit(lw, matmul(attn, heads, false), "o_heads");
-  IrValue *merged = emit(lw, ir_op_new(IR_OP_MERGE_HEADS, &mixed, 1), "o");
+  IrValue *scores = emit(ex, similarity, "scores");
+  IrValue *attn = emit(ex, ir_op_new(IR_OP_SOFTMAX, &scores, 1), "attn");
+  IrValue *mixed = emit(ex, matmul(attn, heads, false), "o_heads");
+  IrValue *merged = emit(ex, ir_op_new(IR_OP_MERGE_HEADS, &mixed, 1), "o");
   if (op->operands.len == 2) return merged;
-  return emit(lw, ir_op_new(IR_OP_LINEAR, (IrValue *[]){merged, in[2], in[3]}, 3), "out");
+  return emit(ex, ir_op_new(IR_OP_LINEAR, (IrValue *[]){merged, in[2], in[3]}, 3), "out");
 }
 
 /* SPEC §1.5: relu(y + η(y D − y Dᵀ D) − ηλ). */
-static IrValue *lower_ista(Lowering *lw, const IrOp *op) {
+static IrValue *lower_ista(Expansion *ex, const IrOp *op) {
   IrValue *y = op->operands.items[0], *dict = op->operands.items[1];
   double step = ir_attr_float(op, "step"), lambda = ir_attr_float(op, "lambda");
-  IrValue *y_dt = emit(lw, matmul(y, dict, true), "yDt");
-  IrValue *y_dtd = emit(lw, matmul(y_dt, dict, false), "yDtD");
-  IrValue *y_d = emit(lw, matmul(y, dict, false), "yD");
-  IrValue *grad = emit(lw, ir_op_new(IR_OP_SUB, (IrValue *[]){y_d, y_dtd}, 2), "grad");
+  IrValue *y_dt = emit(ex, matmul(y, dict, true), "yDt");
+  IrValue *y_dtd = emit(ex, matmul(y_dt, dict, false), "yDtD");
+  IrValue *y_d = emit(ex, matmul(y, dict, false), "yD");
+  IrValue *grad = emit(ex, ir_op_new(IR_OP_SUB, (IrValue *[]){y_d, y_dtd}, 2), "grad");
   IrOp *scale = ir_op_new(IR_OP_SCALE, &grad, 1);
   ir_set_float(scale, "alpha", step);
-  IrValue *scaled = emit(lw, scale, "step");
-  IrValue *pre = emit(lw, ir_op_new(IR_OP_ADD, (IrValue *[]){y, scaled}, 2), "pre");
+  IrValue *scaled = emit(ex, scale, "step");
+  IrValue *pre = emit(ex, ir_op_new(IR_OP_ADD, (IrValue *[]){y, scaled}, 2), "pre");
   IrOp *shrink = ir_op_new(IR_OP_SHRINK, &pre, 1);
   ir_set_float(shrink, "threshold", step * lambda);
-  return emit(lw, shrink, "out");
+  return emit(ex, shrink, "out");
 }
 
-bool ir_lower_composites(Graph *g, Diag *d) {
+bool ir_expand_composites(Graph *g, Diag *d) {
   for (int i = 0; i < g->ops.len; i++) {
     IrOp *op = g->ops.items[i];
     if (!(ir_op_info(op->kind)->flags & IR_FLAG_COMPOSITE)) continue;
     IrValue *old = op->results.items[0];
-    Lowering lw = {g, d, old->name, false};
+    Expansion ex = {g, d, old->name, false};
     g->insert_at = i;
-    IrValue *result = op->kind == IR_OP_MSSA ? lower_mssa(&lw, op) : lower_ista(&lw, op);
+    IrValue *result = op->kind == IR_OP_MSSA ? lower_mssa(&ex, op) : lower_ista(&ex, op);
     g->insert_at = -1;
     if (!result) return false;
     ir_replace_uses(g, old, result);

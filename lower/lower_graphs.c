@@ -1,6 +1,6 @@
 /* The graph variants behind the entries that are not plain inference or
  * training: P_features' graph (passes.h). */
-#include "passes.h"
+#include "lower.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Flat lowering: every value in its own slot of one arena, for checking
- * kernels against the reference executor (lower.h). */
-#include "lower.h"
+ * kernels against the reference executor (kernel.h). */
+#include "kernel.h"
 
 #include <stdlib.h>
 

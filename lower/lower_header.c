@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 
-#include "passes.h"
+#include "lower.h"
 
 /* PREFIX in capitals, for macros. */
 static char *upper(const char *prefix) {
