@@ -34,7 +34,7 @@ typedef enum { POOL_CLS, POOL_MEAN } PoolKind;
 typedef enum { OPT_SGD, OPT_ADAMW, OPT_LION } OptimizerKind;
 typedef enum { SCHED_CONSTANT, SCHED_COSINE } ScheduleKind;
 
-/* One CRATE layer: an MSSA step then an ISTA step (SPEC §1.3). */
+/* One CRATE layer: an MSSA step then an ISTA step (docs/model.md §2.3). */
 typedef struct LayerSpec {
   int heads, dim_head;   /* inner width = heads * dim_head */
   bool has_out_proj;     /* false exactly when heads == 1 && dim_head == dim */
@@ -85,7 +85,7 @@ static inline int model_patch_dim(const Model *m) {
   return m->channels * m->patch_h * m->patch_w;
 }
 
-/* A trainable tensor: its official PyTorch state_dict key (SPEC §1.8) and
+/* A trainable tensor: its official PyTorch state_dict key (docs/model.md §3.1) and
  * shape. */
 typedef struct ParamInfo {
   char *key;

@@ -1,5 +1,5 @@
 /* What a checked Model implies: its parameters under the official PyTorch
- * state_dict keys (SPEC §1.8), their count, and its forward FLOPs. The limits
+ * state_dict keys (docs/model.md §3.1), their count, and its forward FLOPs. The limits
  * in frontend.h keep every product here inside int64. */
 #include "frontend.h"
 
@@ -89,7 +89,7 @@ int64_t model_flops(const Model *m) {
     flops += L->heads * matmul(N, p, N);               /* S_k = W_k W_kᵀ */
     flops += L->heads * matmul(N, N, p);               /* O_k = A_k W_k */
     if (L->has_out_proj) flops += matmul(N, inner, d); /* to_out */
-    flops += 3 * matmul(N, d, d);                      /* ISTA: y Dᵀ, (y Dᵀ) D, y D (SPEC §1.5) */
+    flops += 3 * matmul(N, d, d);                      /* ISTA: y Dᵀ, (y Dᵀ) D, y D (docs/model.md §2.5) */
   }
   flops += matmul(1, d, m->classes);                   /* head Linear on the pooled vector */
   return flops;

@@ -1,5 +1,5 @@
 /* The parse tree to a checked Model: which statements exist, what each takes,
- * the order of a model's body, the layer rule (mssa then ista, SPEC §1.3),
+ * the order of a model's body, the layer rule (mssa then ista, docs/model.md §2.3),
  * and the sizes that must agree with each other. */
 #include "sema.h"
 
@@ -130,7 +130,7 @@ static Step *check_step(ModelCheck *c, const Stmt *s) {
     if (arg_int(c->d, s, "heads", 1, CRATE_MAX_WIDTH, &st->heads) == VALUE_ABSENT) missing_arg(c->d, s, "heads");
     arg_int(c->d, s, "dim_head", 1, CRATE_MAX_WIDTH, &st->dim_head);
   } else {
-    /* The official model's hard-wired constants (SPEC §1.5). */
+    /* The official model's hard-wired constants (docs/model.md §2.5). */
     st->step = 0.1;
     st->lambda = 0.1;
     arg_number(c->d, s, "step", positive, &st->step);

@@ -12,7 +12,7 @@ static const Range positive = {0, INFINITY, true, false};
 static const Range non_negative = {0, INFINITY, false, false};
 static const Range unit = {0, 1, false, true};   /* [0, 1): betas, momentum, label smoothing */
 
-/* The official main.py's defaults when no flag is given (SPEC §3.1). */
+/* The official main.py's defaults when no flag is given (docs/model.md §4.4). */
 void train_defaults(TrainSpec *t) {
   *t = (TrainSpec){
       .optimizer = OPT_ADAMW,
