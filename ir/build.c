@@ -1,4 +1,4 @@
-/* The builder: a checked Model becomes the forward graph of SPEC §1, one op
+/* The builder: a checked Model becomes the forward graph of docs/model.md §2, one op
  * per step of the official model, composite ops (mssa, ista) kept whole.
  * Value names follow the model's structure (%l0.mssa.norm, %l0.z_half,
  * %logits) so dumps read like the specification. */
@@ -79,7 +79,7 @@ static IrValue *layernorm(Builder *b, IrValue *x, IrValue *gamma, IrValue *beta,
   return emit(b, op, name);
 }
 
-/* Patches -> LN -> Linear -> LN, cls token, position table (SPEC §1.1-1.2). */
+/* Patches -> LN -> Linear -> LN, cls token, position table (docs/model.md §2.1-2.2). */
 static IrValue *build_embedding(Builder *b, const Model *m, IrValue *images) {
   IrOp *patchify = ir_op_new(IR_OP_PATCHIFY, &images, 1);
   ir_set_int(patchify, "p1", m->patch_h);
@@ -98,7 +98,7 @@ static IrValue *build_embedding(Builder *b, const Model *m, IrValue *images) {
   return emit(b, op2(IR_OP_POS_ADD, x, param(b, "pos_embedding", 0)), "embed");
 }
 
-/* Z -> Z + MSSA(LN(Z)) -> ISTA(LN(·)) (SPEC §1.3-1.5). */
+/* Z -> Z + MSSA(LN(Z)) -> ISTA(LN(·)) (docs/model.md §2.3-2.5). */
 static IrValue *build_layer(Builder *b, const LayerSpec *L, int l, IrValue *z) {
   char name[64];
   snprintf(name, sizeof name, "l%d.mssa.norm", l);
@@ -128,7 +128,7 @@ static IrValue *build_layer(Builder *b, const LayerSpec *L, int l, IrValue *z) {
   return emit(b, ista, name);
 }
 
-/* Pool, LayerNorm, Linear (SPEC §1.6). */
+/* Pool, LayerNorm, Linear (docs/model.md §2.6). */
 static IrValue *build_head(Builder *b, const Model *m, IrValue *z) {
   IrOp *pool = ir_op_new(IR_OP_POOL, &z, 1);
   ir_set_str(pool, "mode", m->pool == POOL_CLS ? "cls" : "mean");

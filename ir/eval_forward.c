@@ -1,4 +1,4 @@
-/* Reference evaluation of the forward CRATE ops (SPEC §1), each one call of
+/* Reference evaluation of the forward CRATE ops (docs/model.md §2), each one call of
  * a reference kernel; what a kernel saves for backward goes to scratch. */
 #include <math.h>
 #include <stdlib.h>

@@ -30,7 +30,7 @@ int ev_rows(const IrEvalCtx *c, int i);
 float *ev_scratch(int64_t n);
 
 /* Shared by a forward op and its gradient (eval_forward.c). */
-/* MSSA's activations (W, A, O of SPEC §5.4) in scratch the caller frees with
+/* MSSA's activations (W, A, O of docs/model.md §5.4) in scratch the caller frees with
  * eval_mssa_acts_free; OUT gets the forward result. Needs C's op to carry
  * mssa's attributes, and to_out only when it is an mssa op with 4 operands. */
 typedef struct MssaActs {

@@ -31,7 +31,7 @@ static IrOp *matmul(IrValue *a, IrValue *b, bool transpose_b) {
   return op;
 }
 
-/* SPEC §1.4, all heads at once: W = Y Uᵀ split into heads; per head
+/* docs/model.md §2.4, all heads at once: W = Y Uᵀ split into heads; per head
  * A = softmax(s·W Wᵀ), O = A W; heads merged, then the output projection. */
 static IrValue *lower_mssa(Expansion *ex, const IrOp *op) {
   IrValue *const *in = op->operands.items;
@@ -49,7 +49,7 @@ static IrValue *lower_mssa(Expansion *ex, const IrOp *op) {
   return emit(ex, ir_op_new(IR_OP_LINEAR, (IrValue *[]){merged, in[2], in[3]}, 3), "out");
 }
 
-/* SPEC §1.5: relu(y + η(y D − y Dᵀ D) − ηλ). */
+/* docs/model.md §2.5: relu(y + η(y D − y Dᵀ D) − ηλ). */
 static IrValue *lower_ista(Expansion *ex, const IrOp *op) {
   IrValue *y = op->operands.items[0], *dict = op->operands.items[1];
   double step = ir_attr_float(op, "step"), lambda = ir_attr_float(op, "lambda");

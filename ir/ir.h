@@ -16,7 +16,7 @@
  *
  * Invariants (checked by ir_verify):
  *   - every value is defined exactly once: a graph input, a parameter bound to
- *     a unique official state_dict key (SPEC §1.8), or a result of one op;
+ *     a unique official state_dict key (docs/model.md §3.1), or a result of one op;
  *   - scalar constants are op attributes, never values;
  *   - g->ops is in program order, which is a topological order: an op uses
  *     only inputs, parameters and results of earlier ops;

@@ -1,11 +1,11 @@
-/* Shape functions of the forward CRATE ops (SPEC §1; docs/ir.md lists the
+/* Shape functions of the forward CRATE ops (docs/model.md §2; docs/ir.md lists the
  * shapes). A dimension written b passes through unchanged: the batch B in
  * built graphs, any constant in hand-written ones. */
 #include <string.h>
 
 #include "shape.h"
 
-/* images (b, C, H, W) -> patches (b, (H/p1)·(W/p2), p1·p2·C), SPEC §1.1 */
+/* images (b, C, H, W) -> patches (b, (H/p1)·(W/p2), p1·p2·C), docs/model.md §2.1 */
 bool shape_patchify(const IrOp *op, IrType *results, char *err) {
   if (!shape_expect(op, 0, IR_F32, 4, err) || !shape_positive_attr(op, "p1", err) ||
       !shape_positive_attr(op, "p2", err))
@@ -72,7 +72,7 @@ bool shape_pos_add(const IrOp *op, IrType *results, char *err) {
 }
 
 /* y (b, N, d), qkv (K·p, d) [, to_out weight (e, K·p), to_out bias (e)]
- * -> (b, N, e), or (b, N, K·p) without the output projection; SPEC §1.4 */
+ * -> (b, N, e), or (b, N, K·p) without the output projection; docs/model.md §2.4 */
 bool shape_mssa(const IrOp *op, IrType *results, char *err) {
   if (op->operands.len == 3)
     return shape_fail(err, "takes y and qkv, plus both or neither of to_out weight and bias");
@@ -93,7 +93,7 @@ bool shape_mssa(const IrOp *op, IrType *results, char *err) {
   return true;
 }
 
-/* y (b, N, d), dictionary D (d, d) -> (b, N, d); SPEC §1.5 */
+/* y (b, N, d), dictionary D (d, d) -> (b, N, d); docs/model.md §2.5 */
 bool shape_ista(const IrOp *op, IrType *results, char *err) {
   if (!shape_expect(op, 0, IR_F32, 3, err) || !shape_expect(op, 1, IR_F32, 2, err)) return false;
   int64_t d = operand_type(op, 0)->dims[2];
@@ -132,7 +132,7 @@ bool shape_pool(const IrOp *op, IrType *results, char *err) {
   return true;
 }
 
-/* logits (b, classes), labels i64 (b) -> loss (1): the batch mean; SPEC §3.1 */
+/* logits (b, classes), labels i64 (b) -> loss (1): the batch mean; docs/model.md §4.1 */
 bool shape_cross_entropy(const IrOp *op, IrType *results, char *err) {
   if (!shape_expect(op, 0, IR_F32, 2, err) || !shape_expect(op, 1, IR_I64, 1, err) ||
       !shape_expect_dim(op, 1, 0, operand_type(op, 0)->dims[0], err))
