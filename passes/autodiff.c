@@ -1,4 +1,4 @@
-/* Reverse-mode autodiff on the dataflow graph (SPEC §5): the forward ops are
+/* Reverse-mode autodiff on the dataflow graph (docs/model.md §5): the forward ops are
  * walked in reverse program order and each one's rule (autodiff_rules.c)
  * appends the backward ops for it; then one output per parameter, named by
  * its state_dict key, in g->params order.

@@ -1,6 +1,6 @@
 /* The differentiation rules: for each forward op kind, the backward ops
  * (docs/ir.md, "Backward ops") that carry the gradient of its result to its
- * operands (SPEC §5). */
+ * operands (docs/model.md §5). */
 
 #include "autodiff.h"
 

@@ -1,5 +1,5 @@
 /* pass_fold_ista (inference): ista(y, D) -> ista_apply(y, ista_matrix(D)),
- * one GEMM per token with E = η(D − DᵀD), y + y·E, instead of three (SPEC §1.5:
+ * one GEMM per token with E = η(D − DᵀD), y + y·E, instead of three (docs/model.md §2.5:
  * the same function up to float rounding). ista_matrix reads parameters
  * only, so the pipeline hoists it out of the per-batch code. A dictionary
  * that other ops read too (a training graph's backward) is left alone. */

@@ -28,7 +28,7 @@ typedef bool (*PassFn)(Graph *g, const Target *t, Diag *d);
  * On a training graph (outputs "loss", "logits"), appends the backward ops
  * (IR_FLAG_GRAD) that compute d loss / d p for every parameter p and adds
  * one graph output per parameter, named by its state_dict key, in the
- * order of g->params (SPEC §5). First it rewrites each mssa with to_out as
+ * order of g->params (docs/model.md §5). First it rewrites each mssa with to_out as
  * linear(mssa(y, U), W_o, b_o), so the backward reads the attention output
  * instead of recomputing it. */
 bool pass_autodiff(Graph *g, const Target *t, Diag *d);
