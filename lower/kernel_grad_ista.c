@@ -1,4 +1,4 @@
-/* The ISTA gradient (SPEC §5.5), on M = I + η(D − DᵀD), the matrix the
+/* The ISTA gradient (docs/model.md §5.5), on M = I + η(D − DᵀD), the matrix the
  * forward step applies (y·M = y + η(y·D − y·Dᵀ·D); DᵀD is symmetric, so
  * Mᵀ = I + η(Dᵀ − DᵀD)).
  *

@@ -1,4 +1,4 @@
-/* The gradient of the batch-mean label-smoothed cross-entropy (SPEC §5.1). */
+/* The gradient of the batch-mean label-smoothed cross-entropy (docs/model.md §5.1). */
 #include "kernel_grad.h"
 
 #include <math.h>

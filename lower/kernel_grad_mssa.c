@@ -1,4 +1,4 @@
-/* The MSSA gradient without to_out (SPEC §5.4 from gO on), with W and A
+/* The MSSA gradient without to_out (docs/model.md §5.4 from gO on), with W and A
  * recomputed from y and U.
  *
  *   1. W = Y Uᵀ for every token (row blocks on every core).

@@ -1,4 +1,4 @@
-/* The LayerNorm gradient (SPEC §5.3). */
+/* The LayerNorm gradient (docs/model.md §5.3). */
 #include "kernel_grad.h"
 
 static LExpr *at(LVar *base, LVar *j) { return kadd(kv(base), kv(j)); }

@@ -1,4 +1,4 @@
-/* ISTA kernels (SPEC §1.5).
+/* ISTA kernels (docs/model.md §2.5).
  *
  *   ista          training form, two GEMMs per row block:
  *                 relu(y + η·(y − y·Dᵀ)·D − ηλ), equal to the official

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-/* SPEC §1.1: out[b, i·gw + j, (u·P2 + v)·C + ch] = img[b, ch, i·P1 + u, j·P2 + v].
+/* docs/model.md §2.1: out[b, i·gw + j, (u·P2 + v)·C + ch] = img[b, ch, i·P1 + u, j·P2 + v].
  * Items are (sample, grid row); the innermost loop walks v, contiguous in
  * the image. */
 bool kernel_patchify(LowerCtx *c, const IrOp *op, Diag *d) {
@@ -57,7 +57,7 @@ bool kernel_heads(LowerCtx *c, const IrOp *op, Diag *d) {
   return true;
 }
 
-/* SPEC §1.6: token 0, or the mean over all N tokens (cls included). */
+/* docs/model.md §2.6: token 0, or the mean over all N tokens (cls included). */
 bool kernel_pool(LowerCtx *c, const IrOp *op, Diag *d) {
   (void)d;
   const IrValue *x = op->operands.items[0];

@@ -1,4 +1,4 @@
-/* Label-smoothed cross-entropy, batch mean (SPEC §3.1). */
+/* Label-smoothed cross-entropy, batch mean (docs/model.md §4.1). */
 #include "kernel_util.h"
 
 #include <math.h>

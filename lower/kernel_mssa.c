@@ -1,4 +1,4 @@
-/* The fused MSSA kernel (SPEC §1.4), and its residual form mssa_add
+/* The fused MSSA kernel (docs/model.md §2.4), and its residual form mssa_add
  * (x + MSSA(y), made by pass_fuse_mssa).
  *
  *   1. W = Y Uᵀ for every token: row blocks on every core, U transposed

@@ -1,4 +1,4 @@
-/* Row normalisations: LayerNorm (biased variance, SPEC §0) and softmax. */
+/* Row normalisations: LayerNorm (biased variance, docs/model.md §1.2) and softmax. */
 #include "kernel_util.h"
 
 KNorm k_norm_of(LowerCtx *c, const IrOp *op) {

@@ -98,7 +98,7 @@ typedef struct KEpilogue {
 void k_epilogue(LowerCtx *c, LStmt *body, const KEpilogue *e, LVar *out, LVar *r0, LVar *nr,
                 int64_t cols, LVar *input);
 
-/* LayerNorm (biased variance, SPEC §0) with weight GAMMA, bias BETA. */
+/* LayerNorm (biased variance, docs/model.md §1.2) with weight GAMMA, bias BETA. */
 typedef struct KNorm {
   LVar *gamma, *beta;   /* f32* (cols) */
   double eps;
