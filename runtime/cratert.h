@@ -313,7 +313,7 @@ void crt_loader_free(crt_loader *l);
 
 /* ==== optimizers ============================================================= */
 
-/* The optimizers of SPEC §3.1 with PyTorch's float32 arithmetic, operation
+/* The optimizers of docs/model.md §4.2 with PyTorch's float32 arithmetic, operation
  * for operation (torch.optim.SGD, torch.optim.AdamW, lion-pytorch's Lion), so
  * a step matches PyTorch to rounding (bitwise but for the multiply-adds its
  * vectorised CPU kernels fuse). They update ONE flat parameter buffer
@@ -398,7 +398,7 @@ double crt_schedule_lr(const crt_schedule *s, int64_t epoch, int64_t step_in_epo
 /* ==== checkpoints ============================================================ */
 
 /* A training checkpoint is one safetensors file, and a valid weights file:
- *   - the weights under their official keys and shapes (SPEC §1.8);
+ *   - the weights under their official keys and shapes (docs/model.md §3.1);
  *   - the optimizer state, one F32 tensor per weight and buffer, named as
  *     PyTorch names it in optimizer.state_dict():
  *       "optimizer.momentum_buffer.<key>"  SGD with momentum
@@ -538,7 +538,7 @@ void crt_metrics_close(crt_metrics *m);
  *
  * Buffers (all 64-byte aligned, owned by the caller, never overlapping):
  *   params    (param_floats) every parameter, in state_dict order, tensor i
- *             at the offset the description gives (SPEC §1.8 keys and shapes)
+ *             at the offset the description gives (docs/model.md §3.1 keys and shapes)
  *   derived   (derived_floats) what P_prepare computes from params once after
  *             loading (folded ISTA matrices, transposed weights); inference
  *             entries read it, so call P_prepare again after params change
@@ -550,7 +550,7 @@ void crt_metrics_close(crt_metrics *m);
  *             (overwritten, not accumulated)
  *   features  (depth, 2, batch, tokens, dim): per layer l, [0] the
  *             projections Q = LN(Z^l)·Uᵀ of the layer's input in its own
- *             subspaces and [1] the ISTA output Z^{l+1} (SPEC §4.2)
+ *             subspaces and [1] the ISTA output Z^{l+1} (docs/model.md §6)
  *   work      scratch of work_floats(entry) = a + b·batch floats
  *   batch     >= 1 (equal to the description's fixed batch, if it has one)
  * Entries are re-entrant for different buffers and use crt_threads() threads.
@@ -621,7 +621,7 @@ typedef struct crt_session crt_session;
 /* Parses and checks M's description, allocates parameters once, loads
  * WEIGHTS_PATH (a weights file or a training checkpoint, keys optionally
  * "module."-prefixed) or, when NULL, the embedded weights, or else
- * initialises the parameters as PyTorch does (SPEC §1.9) from the
+ * initialises the parameters as PyTorch does (docs/model.md §3.3) from the
  * description's seed; then calls P_prepare. NULL with E filled on error. */
 crt_session *crt_session_create(const crt_model *m, const char *weights_path, crt_error *e);
 void crt_session_free(crt_session *s);
@@ -633,7 +633,7 @@ const crt_model_info *crt_session_info(const crt_session *s);
 float *crt_session_params(crt_session *s);
 const float *crt_session_grads(const crt_session *s);
 void crt_session_params_changed(crt_session *s);
-/* SPEC §1.9 initialisation from SEED: N(0,1) embeddings, U(±1/√fan_in)
+/* docs/model.md §3.3 initialisation from SEED: N(0,1) embeddings, U(±1/√fan_in)
  * linear weights and biases, U(±√(6/d)) ISTA dictionaries, LayerNorm 1 and 0. */
 void crt_session_init_params(crt_session *s, uint64_t seed);
 
@@ -662,7 +662,7 @@ int crt_session_train_step(crt_session *s, const float *images, const int64_t *l
 crt_optimizer *crt_session_optimizer(crt_session *s);
 int crt_session_set_optimizer(crt_session *s, const crt_optimizer_config *config, crt_error *e);
 
-/* The executable's main (../shared/contract.md §3: infer, grad, train, eval,
+/* The executable's main (docs/cli.md §2: infer, grad, train, eval,
  * bench, rate): generated executables call it with their model. Returns the
  * process exit status. */
 int crt_host_main(const crt_model *model, int argc, char **argv);

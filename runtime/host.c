@@ -1,4 +1,4 @@
-/* crt_host_main: the compiled executable's command line (contract §3),
+/* crt_host_main: the compiled executable's command line (docs/cli.md §2),
  * dispatching to one file per command, and the helpers they share. */
 #include "host_internal.h"
 
@@ -14,7 +14,7 @@ static const struct {
     {"train", "train on a data set, with checkpoints and a log", host_train},
     {"eval", "top-1 accuracy and loss on a test split", host_eval},
     {"classify", "predicted and true labels of the first test images", host_classify},
-    {"rate", "per-layer coding rate R^c and sparsity (SPEC 4.2)", host_rate},
+    {"rate", "per-layer coding rate R^c and sparsity (docs/model.md §6)", host_rate},
     {"bench", "throughput and latency on random weights and inputs", host_bench},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

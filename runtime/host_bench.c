@@ -1,4 +1,4 @@
-/* bench: throughput and latency on random weights and inputs (contract §3):
+/* bench: throughput and latency on random weights and inputs (docs/cli.md §2.7):
  * warm-up runs, then the median of timed runs. */
 #include "host_internal.h"
 

@@ -1,4 +1,4 @@
-/* grad: loss and the gradient of every parameter (contract §3). */
+/* grad: loss and the gradient of every parameter (docs/cli.md §2.2). */
 #include "host_internal.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* The executable's commands (contract §3), one file each, sharing the
+/* The executable's commands (docs/cli.md §2), one file each, sharing the
  * helpers of host.c. Each command returns the process exit status. */
 #ifndef CRT_HOST_INTERNAL_H
 #define CRT_HOST_INTERNAL_H
@@ -25,7 +25,7 @@ int host_parse(const host *h, const char *usage, const crt_option *opts, int arg
                const bool *help, const long *threads);
 
 /* A session on WEIGHTS (NULL: embedded weights, else a usage error unless
- * RANDOM_OK, which allows the SPEC §1.9 initialisation). */
+ * RANDOM_OK, which allows the docs/model.md §3.3 initialisation). */
 crt_session *host_session(const host *h, const char *weights, bool random_ok, crt_error *e);
 
 /* Opens SPEC's TRAIN or test split and checks it fits the model's input. */
@@ -66,7 +66,7 @@ int host_parse_io(const host *h, io_opts *o, const crt_option *opts, int argc, c
 float *host_read_images(const crt_st_file *f, const crt_model_info *m, int64_t *batch,
                         crt_error *e);
 
-/* SPEC §4.2 per layer (MEASURES has depth entries) on a batch of images,
+/* docs/model.md §6 per layer (MEASURES has depth entries) on a batch of images,
  * through P_features and the reference measure. */
 int host_measure(crt_session *s, const float *images, int64_t batch,
                  ref_layer_measures *measures, crt_error *e);

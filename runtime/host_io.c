@@ -1,4 +1,4 @@
-/* infer: images in, logits out, as safetensors (contract §3); the helpers
+/* infer: images in, logits out, as safetensors (docs/cli.md §2.1); the helpers
  * it shares with grad. */
 #include "host_internal.h"
 

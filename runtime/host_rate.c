@@ -1,4 +1,4 @@
-/* rate: the white-box measures of SPEC §4.2 per layer — the coding rate
+/* rate: the white-box measures of docs/model.md §6 per layer — the coding rate
  * R^c of each layer's input in its own subspaces, and the sparsity of each
  * ISTA output — on a batch of test images or of an input file. */
 #include "host_internal.h"

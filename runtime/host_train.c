@@ -1,4 +1,4 @@
-/* train: seeded, resumable training on a data set (contract §3): the
+/* train: seeded, resumable training on a data set (docs/cli.md §2.3): the
  * description's recipe overridden by flags, a progress line, a test-split
  * evaluation and a checkpoint every epoch, a CSV log and an SVG plot.
  * SIGINT/SIGTERM set a flag; the loop saves at the next step boundary and

@@ -21,7 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* 0 until set: then every caller sees all cores, as the contract's default. */
+/* 0 until set: then every caller sees all cores, the documented default (docs/cli.md §2). */
 static atomic_int thread_count;
 
 void crt_set_threads(int n) {

@@ -30,7 +30,7 @@ struct crt_session {
   bool opt_ready;
 };
 
-/* WEIGHTS_PATH, else the embedded weights, else SPEC §1.9 from the seed. */
+/* WEIGHTS_PATH, else the embedded weights, else docs/model.md §3.3 from the seed. */
 int crt_session_load_initial(crt_session *s, const char *weights_path, crt_error *e);
 
 #endif

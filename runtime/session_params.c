@@ -24,7 +24,7 @@ static const crt_param_spec *sibling_weight(const crt_param_table *t, const char
   return NULL;
 }
 
-/* ISTA dictionaries are "transformer.layers.L.1.fn.weight" (SPEC §1.8). */
+/* ISTA dictionaries are "transformer.layers.L.1.fn.weight" (docs/model.md §3.1). */
 static bool is_dictionary(const char *key) {
   const char *tail = strstr(key, ".1.fn.weight");
   return strncmp(key, "transformer.layers.", 19) == 0 && tail && !tail[12];
@@ -34,7 +34,7 @@ static void fill_uniform(float *p, size_t n, double bound, crt_rng *r) {
   for (size_t i = 0; i < n; i++) p[i] = (float)((2.0 * crt_rng_uniform(r) - 1.0) * bound);
 }
 
-/* SPEC §1.9. Rank 3 are the cls token and the position table; a rank-1
+/* docs/model.md §3.3. Rank 3 are the cls token and the position table; a rank-1
  * tensor whose module has a matrix weight is a Linear bias, otherwise it
  * belongs to a LayerNorm. */
 void crt_session_init_params(crt_session *s, uint64_t seed) {

@@ -1,7 +1,7 @@
 /* crate_ref.h — the reference kernels: the numerical oracle of cratec.
  *
- * Plain C over float*, one section per CRATE operator (SPEC.md §1 forward,
- * §5 backward), written to be obviously right rather than fast. Optimised
+ * Plain C over float*, one section per CRATE operator (docs/model.md §2
+ * forward, §5 backward), written to be obviously right rather than fast. Optimised
  * code and generated code are compared against these.
  *
  * Conventions
@@ -39,7 +39,7 @@ extern "C" {
 void ref_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *a,
               int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
-/* ==== patch extraction (SPEC §1.1) ========================================== */
+/* ==== patch extraction (docs/model.md §2.1) ================================= */
 
 /* patches[b, i·gw + j, (u·P2 + v)·C + c] = img[b, c, i·P1 + u, j·P2 + v]:
  * grid row-major, channel fastest inside a patch. H % P1 == W % P2 == 0. */
@@ -50,7 +50,7 @@ void ref_patchify_forward(float *out, const float *img, int B, int C, int H, int
 void ref_patchify_backward(float *dimg, const float *dout, int B, int C, int H, int W, int P1,
                            int P2);
 
-/* ==== LayerNorm (biased variance; SPEC §0, §5.3) ============================= */
+/* ==== LayerNorm (biased variance; docs/model.md §1.2, §5.3) ================== */
 
 // out (rows, C), mean (rows), rstd (rows) <- inp (rows, C), weight (C), bias (C)
 void ref_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
@@ -61,7 +61,7 @@ void ref_layernorm_backward(float *dinp, float *dweight, float *dbias, const flo
                             const float *inp, const float *weight, const float *mean,
                             const float *rstd, int rows, int C);
 
-/* ==== Linear, PyTorch layout (SPEC §5.2): out = inp·weightᵀ + bias ========== */
+/* ==== Linear, PyTorch layout (docs/model.md §5.2): out = inp·weightᵀ + bias == */
 
 // out (rows, OC) <- inp (rows, IC), weight (OC, IC), bias (OC) or NULL
 void ref_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -72,7 +72,7 @@ void ref_linear_forward(float *out, const float *inp, const float *weight, const
 void ref_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *weight, int rows, int IC, int OC);
 
-/* ==== embedding: cls token and position table (SPEC §1.2, §5.6) ============= */
+/* ==== embedding: cls token and position table (docs/model.md §2.2, §5.6) ==== */
 
 /* Token 0 of every sample is the cls token; tokens 1..n are the patches. */
 // out (B, n+1, d) <- x (B, n, d), cls (d), pos (n+1, d)
@@ -90,7 +90,7 @@ void ref_softmax_forward(float *out, const float *inp, int rows, int C);
 // dinp (rows, C) += <- dout (rows, C), out (rows, C) (the forward's output)
 void ref_softmax_backward(float *dinp, const float *dout, const float *out, int rows, int C);
 
-/* ==== MSSA: multi-head subspace self-attention (SPEC §1.4, §5.4) ============= */
+/* ==== MSSA: multi-head subspace self-attention (docs/model.md §2.4, §5.4) ==== */
 
 /* Per sample and head k (U_k = rows k·p.. of u, s = p^-1/2):
  *   W_k = Y U_kᵀ,  A_k = softmax_rows(s · W_k W_kᵀ),  O_k = A_k W_k,
@@ -111,7 +111,7 @@ int ref_mssa_backward(float *dy, float *du, float *dwo, float *dbo, const float 
                       const float *u, const float *wo, int B, int N, int d, int K, int p,
                       crt_error *e);
 
-/* ==== ISTA step (SPEC §1.5, §5.5) ============================================ */
+/* ==== ISTA step (docs/model.md §2.5, §5.5) =================================== */
 
 /* The official three products: out = relu(y + η(y·D − (y·Dᵀ)·D) − η·λ). */
 // out (rows, d) <- y (rows, d), D (d, d)
@@ -129,7 +129,7 @@ void ref_residual_forward(float *out, const float *a, const float *b, size_t n);
 // da (n) +=, db (n) += <- dout (n)
 void ref_residual_backward(float *da, float *db, const float *dout, size_t n);
 
-/* ==== pooling (SPEC §1.6) ===================================================== */
+/* ==== pooling (docs/model.md §2.6) ============================================ */
 
 typedef enum { REF_POOL_CLS, REF_POOL_MEAN } ref_pool;
 
@@ -139,7 +139,7 @@ void ref_pool_forward(float *out, const float *x, int B, int N, int d, ref_pool 
 // dx (B, N, d) += <- dout (B, d)
 void ref_pool_backward(float *dx, const float *dout, int B, int N, int d, ref_pool pool);
 
-/* ==== label-smoothed cross-entropy (SPEC §3.1, §5.1) ========================= */
+/* ==== label-smoothed cross-entropy (docs/model.md §4.1, §5.1) ================ */
 
 /* q = (1 − s)·onehot(label) + s/C; loss = mean_b −⟨q_b, log softmax(logits_b)⟩.
  * A label outside [0, C) is an error naming the sample. */
@@ -150,7 +150,7 @@ int ref_crossentropy_forward(double *loss, float *probs, const float *logits,
 int ref_crossentropy_backward(float *dlogits, const float *probs, const int64_t *labels, int B,
                               int C, float smoothing, crt_error *e);
 
-/* ==== white-box measures (SPEC §4.2, as the official repository computes) ==== */
+/* ==== white-box measures (docs/model.md §6, as the official code computes) ==== */
 
 /* CodingRate(eps = 0.01) of vis_utils/coding_rate.py. */
 #define REF_CODING_RATE_EPS 0.01

@@ -1,5 +1,5 @@
 /* ref_crossentropy.c — label-smoothed cross-entropy, batch mean
- * (SPEC §3.1, §5.1; PyTorch's cross_entropy(label_smoothing = s)). */
+ * (docs/model.md §4.1, §5.1; PyTorch's cross_entropy(label_smoothing = s)). */
 #include <math.h>
 
 #include "crate_ref.h"

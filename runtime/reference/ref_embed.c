@@ -1,4 +1,4 @@
-/* ref_embed.c — prepend the cls token, add the position table (SPEC §1.2). */
+/* ref_embed.c — prepend the cls token, add the position table (docs/model.md §2.2). */
 #include "crate_ref.h"
 
 void ref_embed_forward(float *out, const float *x, const float *cls, const float *pos, int B,

@@ -1,4 +1,4 @@
-/* ref_ista.c — one ISTA step with a square dictionary (SPEC §1.5, §5.5),
+/* ref_ista.c — one ISTA step with a square dictionary (docs/model.md §2.5, §5.5),
  * as the official code computes it: three products, not the folded
  * M = I + η(D − DᵀD) an optimised kernel may use. */
 #include <stdlib.h>

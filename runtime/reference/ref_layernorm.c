@@ -1,5 +1,5 @@
 /* ref_layernorm.c — LayerNorm over the last axis, biased variance
- * (SPEC §0 and §5.3). */
+ * (docs/model.md §1.2 and §5.3). */
 #include <math.h>
 
 #include "crate_ref.h"

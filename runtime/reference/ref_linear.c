@@ -1,4 +1,4 @@
-/* ref_linear.c — nn.Linear in PyTorch's layout (SPEC §5.2). */
+/* ref_linear.c — nn.Linear in PyTorch's layout (docs/model.md §5.2). */
 #include "crate_ref.h"
 
 void ref_linear_forward(float *out, const float *inp, const float *weight, const float *bias,

@@ -1,5 +1,5 @@
 /* ref_measures.c — the white-box measures of the official repository's
- * figures (SPEC §4.2): coding rate of each layer's input in its own
+ * figures (docs/model.md §6): coding rate of each layer's input in its own
  * subspaces (vis_utils/coding_rate.py) and sparsity of each layer's output
  * (vis_utils/plot.py::cal_sparsity). */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* ref_mssa.c — multi-head subspace self-attention (SPEC §1.4, §5.4).
+/* ref_mssa.c — multi-head subspace self-attention (docs/model.md §2.4, §5.4).
  *
  * One bias-free projection per head serves as query, key and value, so the
  * similarity S_k = s·W_k W_kᵀ is symmetric and its gradient reaches W_k

@@ -1,5 +1,5 @@
 /* ref_patchify.c — Rearrange('b c (h p1) (w p2) -> b (h w) (p1 p2 c)') and
- * its inverse scatter (SPEC §1.1). */
+ * its inverse scatter (docs/model.md §2.1). */
 #include "crate_ref.h"
 
 typedef struct geometry {

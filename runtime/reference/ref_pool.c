@@ -1,4 +1,4 @@
-/* ref_pool.c — the head's pooling over tokens (SPEC §1.6, §5.6). */
+/* ref_pool.c — the head's pooling over tokens (docs/model.md §2.6, §5.6). */
 #include "crate_ref.h"
 
 void ref_pool_forward(float *out, const float *x, int B, int N, int d, ref_pool pool) {
