@@ -32,7 +32,7 @@ step "train on Fashion-MNIST for ${budget}s (checkpoint $out/fashion_mnist.ckpt.
 step "evaluate on the 10000 test images"
 "$out/fashion_mnist" eval --weights "$out/fashion_mnist.ckpt.safetensors" --data fashion-mnist
 
-step "per-layer coding rate R^c and sparsity of the trained model (SPEC §4.2)"
+step "per-layer coding rate R^c and sparsity of the trained model (docs/model.md §6)"
 "$out/fashion_mnist" rate --weights "$out/fashion_mnist.ckpt.safetensors" --data fashion-mnist --batch 64
 
 step "compile the trained model with embedded weights: $out/fashion_mnist_classifier"

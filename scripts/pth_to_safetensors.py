@@ -7,7 +7,7 @@ The official repository's checkpoints hold either the model's state_dict or
 a dict with it under 'model' (main.py's save_on_master) or 'state_dict'; a
 `module.` prefix (DataParallel) is stripped. Every tensor is written as F32
 under its state_dict key, in state_dict order, which is what `cratec build
---weights` and the compiled programs' --weights read (SPEC §1.8). Needs
+--weights` and the compiled programs' --weights read (docs/model.md §3.1). Needs
 Debian's python3-torch only: the safetensors format is written here (an
 8-byte little-endian header length, a JSON header, the raw bytes).
 """
