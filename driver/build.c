@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "cratert_hint.h"
 #include "driver.h"
 #include "frontend.h"
 #include "ir.h"

@@ -1,3 +1,4 @@
+#include "cratert_hint.h"
 #include "driver.h"
 
 #include <string.h>

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cratert_hint.h"
 #include "ir.h"
 #include "ir_lex.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cratert.h"
+#include "cratert_hint.h"
 
 /* The graphs a pass applies to. */
 enum { ON_INFER = 1, ON_TRAIN = 2, ON_ALL = ON_INFER | ON_TRAIN };

@@ -1,5 +1,6 @@
 /* crt_host_main: the compiled executable's command line (contract §3),
  * dispatching to one file per command, and the helpers they share. */
+#include "cratert_hint.h"
 #include "host_internal.h"
 
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* Loading a model's parameters: the file must hold exactly the tensors the
  * model declares, as F32 of the declared shapes. Everything is checked
  * before anything is copied, so a rejected file leaves the buffers alone. */
+#include "cratert_hint.h"
 #include "safetensors_internal.h"
 
 #include <stdlib.h>
