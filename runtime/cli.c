@@ -14,9 +14,9 @@ static int unknown_option(const char *arg, const crt_option *opts, crt_error *e)
   names[n] = NULL;
   char word[128];
   snprintf(word, sizeof word, "%.*s", (int)strcspn(arg, "="), arg);
-  const char *hint = crt_closest_word(word, names);
-  if (hint) return crt_fail(e, "unknown option '%s'; did you mean '%s'?", word, hint);
-  return crt_fail(e, "unknown option '%s' (see --help)", word);
+  char hint[CRT_HINT_SIZE];
+  return crt_fail(e, "unknown option '%s'%s", word,
+                  *crt_did_you_mean(&hint, word, names) ? hint : " (see --help)");
 }
 
 static int store(const crt_option *o, const char *value, crt_error *e) {

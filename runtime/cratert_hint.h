@@ -1,10 +1,12 @@
 /* cratert_hint.h — "did you mean" hints: the known word a mistyped one was
  * probably meant to be. cratec and the executables it builds suggest the
- * same corrections because both use this one definition; it is inline (no
- * library to link), so every layer of the compiler can use it. */
+ * same corrections in the same words because both use this one definition;
+ * it is inline (no library to link), so every layer of the compiler can use
+ * it. */
 #ifndef CRATERT_HINT_H
 #define CRATERT_HINT_H
 
+#include <stdio.h>
 #include <string.h>
 
 /* Levenshtein distance; B is cut at 255 characters (hints compare short words). */
@@ -44,6 +46,21 @@ static inline const char *crt_closest_word(const char *word, const char *const *
     }
   }
   return best;
+}
+
+/* The clause an "unknown ..." message ends with when a candidate is close
+ * to WORD: "; did you mean 'CANDIDATE'?", or "" (test *result for a
+ * fallback). Written into BUF, which is returned; CRT_HINT_SIZE holds any
+ * candidate of a usable length. */
+#define CRT_HINT_SIZE 320
+static inline const char *crt_did_you_mean(char (*buf)[CRT_HINT_SIZE], const char *word,
+                                           const char *const *candidates) {
+  const char *hint = crt_closest_word(word, candidates);
+  if (hint)
+    snprintf(*buf, sizeof *buf, "; did you mean '%s'?", hint);
+  else
+    (*buf)[0] = '\0';
+  return *buf;
 }
 
 #endif

@@ -49,10 +49,9 @@ int crt_host_main(const crt_model *model, int argc, char **argv) {
     }
   }
   names[NCOMMANDS] = NULL;
-  const char *hint = crt_closest_word(argv[1], names);
-  fprintf(stderr, "%s: error: unknown command '%s'", prog, argv[1]);
-  if (hint) fprintf(stderr, "; did you mean '%s'?", hint);
-  fprintf(stderr, " (see %s --help)\n", prog);
+  char hint[CRT_HINT_SIZE];
+  fprintf(stderr, "%s: error: unknown command '%s'%s (see %s --help)\n", prog, argv[1],
+          crt_did_you_mean(&hint, argv[1], names), prog);
   return HOST_USAGE;
 }
 
