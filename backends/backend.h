@@ -54,7 +54,7 @@ const char *emit_kind_name(EmitKind kind);   /* "exe", "obj", ... as --emit spel
  * build tree it was configured with. */
 bool link_output(const char *object, const BackendOptions *options, Diag *d);
 
-/* The directory holding cratert.h (for compiling C that includes it). */
+/* The directory holding the runtime headers (for compiling C that includes them). */
 const char *runtime_include_dir(void);
 
 /* Whether KIND goes through an object file and link_output. */

@@ -44,7 +44,7 @@ static const char *runtime_library(void) {
 const char *runtime_include_dir(void) {
   static char *dir;
   if (!dir) {
-    char *header = beside_installed_cratec("include/cratert.h");
+    char *header = beside_installed_cratec("include/cratert_abi.h");
     dir = header ? xstrdup(dirname(header)) : xstrdup(CRATEC_RUNTIME_INCLUDE);
     free(header);
   }

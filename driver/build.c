@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "cratert_hint.h"
 #include "driver.h"
 #include "frontend.h"
 #include "ir.h"
@@ -44,10 +45,9 @@ typedef struct BuildOptions {
 static int choose(const char *option, const char *word, const char *const *names) {
   for (int i = 0; names[i]; i++)
     if (strcmp(word, names[i]) == 0) return i;
-  const char *hint = crt_closest_word(word, names);
-  fprintf(stderr, "cratec build: error: unknown %s '%s'", option, word);
-  if (hint) fprintf(stderr, "; did you mean '%s'?", hint);
-  fputs(" (one of:", stderr);
+  char hint[CRT_HINT_SIZE];
+  fprintf(stderr, "cratec build: error: unknown %s '%s'%s (one of:", option, word,
+          crt_did_you_mean(&hint, word, names));
   for (int i = 0; names[i]; i++) fprintf(stderr, " %s", names[i]);
   fputs(")\n", stderr);
   return -1;

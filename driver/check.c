@@ -46,13 +46,12 @@ static void print_layers(const Model *m) {
 
 static void print_train(const Model *m) {
   const TrainSpec *t = &m->train;
-  static const char *const optimizers[] = {[OPT_SGD] = "sgd", [OPT_ADAMW] = "adamw", [OPT_LION] = "lion"};
-  printf("train%s: optimizer %s lr %g weight_decay %g", m->has_train ? "" : " (defaults)", optimizers[t->optimizer],
-         t->lr, t->weight_decay);
-  if (t->optimizer == OPT_SGD) printf(" momentum %g nesterov %s", t->momentum, t->nesterov ? "true" : "false");
-  if (t->optimizer != OPT_SGD) printf(" beta1 %g beta2 %g", t->beta1, t->beta2);
-  if (t->optimizer == OPT_ADAMW) printf(" eps %g", t->eps);
-  if (t->schedule == SCHED_COSINE) {
+  printf("train%s: optimizer %s lr %g weight_decay %g", m->has_train ? "" : " (defaults)",
+         crt_optimizer_name(t->optimizer), t->lr, t->weight_decay);
+  if (t->optimizer == CRT_OPT_SGD) printf(" momentum %g nesterov %s", t->momentum, t->nesterov ? "true" : "false");
+  if (t->optimizer != CRT_OPT_SGD) printf(" beta1 %g beta2 %g", t->beta1, t->beta2);
+  if (t->optimizer == CRT_OPT_ADAMW) printf(" eps %g", t->eps);
+  if (t->schedule == CRT_SCHEDULE_COSINE) {
     printf("; schedule cosine");
     if (t->warmup_steps)
       printf(" warmup_steps %ld", t->warmup_steps);

@@ -3,6 +3,7 @@
 #ifndef CRATEC_DRIVER_H
 #define CRATEC_DRIVER_H
 
+#include "cratert_host.h"
 #include "support.h"
 
 /* Each subcommand gets the words after its name and returns the exit status:

@@ -1,3 +1,4 @@
+#include "cratert_hint.h"
 #include "driver.h"
 
 #include <string.h>
@@ -55,10 +56,8 @@ int main(int argc, char **argv) {
   int n = 0;
   for (const Command *c = commands; c->name; c++) names[n++] = c->name;
   names[n] = NULL;
-  const char *hint = crt_closest_word(name, names);
-  if (hint)
-    fprintf(stderr, "cratec: error: unknown command '%s'; did you mean '%s'?\n", name, hint);
-  else
-    fprintf(stderr, "cratec: error: unknown command '%s' (see 'cratec --help')\n", name);
+  char hint[CRT_HINT_SIZE];
+  fprintf(stderr, "cratec: error: unknown command '%s'%s\n", name,
+          *crt_did_you_mean(&hint, name, names) ? hint : " (see 'cratec --help')");
   return 2;
 }

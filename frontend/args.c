@@ -1,6 +1,7 @@
 /* The parts every statement shares: its shape, argument names, and the type
  * and range of each value. Messages follow one pattern so users learn it
  * once: "'heads' must be an integer, not '6.5'". */
+#include "cratert_hint.h"
 #include "sema.h"
 
 #include <math.h>

@@ -12,6 +12,7 @@
 #ifndef CRATEC_FRONTEND_H
 #define CRATEC_FRONTEND_H
 
+#include "cratert_recipe.h"
 #include "support.h"
 
 /* ---- limits ----------------------------------------------------------------
@@ -31,8 +32,6 @@
 /* ---- the checked model ---------------------------------------------------- */
 
 typedef enum { POOL_CLS, POOL_MEAN } PoolKind;
-typedef enum { OPT_SGD, OPT_ADAMW, OPT_LION } OptimizerKind;
-typedef enum { SCHED_CONSTANT, SCHED_COSINE } ScheduleKind;
 
 /* One CRATE layer: an MSSA step then an ISTA step (docs/model.md §2.3). */
 typedef struct LayerSpec {
@@ -42,13 +41,15 @@ typedef struct LayerSpec {
   SrcLoc loc;            /* the mssa statement that began this layer */
 } LayerSpec;
 
+/* The optimizer and schedule are the runtime's kinds (cratert_recipe.h): the
+ * runtime implements them, so it owns their set and their names. */
 typedef struct TrainSpec {
-  OptimizerKind optimizer;
+  crt_optimizer_kind optimizer;
   double lr, weight_decay;
   double momentum;             /* sgd */
   bool nesterov;               /* sgd */
   double beta1, beta2, eps;    /* adamw (beta1, beta2, eps) and lion (beta1, beta2) */
-  ScheduleKind schedule;
+  crt_schedule_kind schedule;
   double warmup_epochs;        /* cosine: linear warm-up length in epochs ... */
   long warmup_steps;           /* ... or in optimizer steps (at most one is non-zero) */
   double min_lr;               /* cosine floor */

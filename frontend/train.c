@@ -15,7 +15,7 @@ static const Range unit = {0, 1, false, true};   /* [0, 1): betas, momentum, lab
 /* The official main.py's defaults when no flag is given (docs/model.md §4.4). */
 void train_defaults(TrainSpec *t) {
   *t = (TrainSpec){
-      .optimizer = OPT_ADAMW,
+      .optimizer = CRT_OPT_ADAMW,
       .lr = 4e-4,
       .weight_decay = 0.1,
       .momentum = 0.9,
@@ -23,7 +23,7 @@ void train_defaults(TrainSpec *t) {
       .beta1 = 0.9,
       .beta2 = 0.999,
       .eps = 1e-8,
-      .schedule = SCHED_CONSTANT,
+      .schedule = CRT_SCHEDULE_CONSTANT,
       .epochs = 90,
       .batch = 256,
       .label_smoothing = 0,
@@ -40,24 +40,23 @@ static bool takes(const char *const *args, const char *name) {
 }
 
 static void check_optimizer(Diag *d, const Stmt *s, TrainSpec *t) {
-  static const char *const names[] = {"sgd", "adamw", "lion", NULL};
   static const char *const sgd_args[] = {"lr", "momentum", "weight_decay", "nesterov", NULL};
   static const char *const adamw_args[] = {"lr", "weight_decay", "beta1", "beta2", "eps", NULL};
   static const char *const lion_args[] = {"lr", "weight_decay", "beta1", "beta2", NULL};
-  static const char *const *const args_of[] = {sgd_args, adamw_args, lion_args};
-  static const OptimizerKind kinds[] = {OPT_SGD, OPT_ADAMW, OPT_LION};
+  static const char *const *const args_of[CRT_OPT_KIND_COUNT] = {
+      [CRT_OPT_SGD] = sgd_args, [CRT_OPT_ADAMW] = adamw_args, [CRT_OPT_LION] = lion_args};
 
   int which;
   if (s->operand.kind == VAL_NONE) {
     diag_at(d, DIAG_ERROR, s->keyword.loc, "'optimizer' needs a name: sgd, adamw or lion");
     return;
   }
-  if (value_choice(d, &s->operand, "optimizer", names, &which) != VALUE_OK) return;
+  if (value_choice(d, &s->operand, "optimizer", crt_optimizer_names, &which) != VALUE_OK) return;
   const StmtShape shape = {"a name", args_of[which], false};
   check_shape(d, s, &shape);
-  t->optimizer = kinds[which];
+  t->optimizer = (crt_optimizer_kind)which;
   /* lion-pytorch's betas differ from Adam's. */
-  if (t->optimizer == OPT_LION) t->beta2 = 0.99;
+  if (t->optimizer == CRT_OPT_LION) t->beta2 = 0.99;
   const char *const *args = args_of[which];
   arg_number(d, s, "lr", positive, &t->lr);
   arg_number(d, s, "weight_decay", non_negative, &t->weight_decay);
@@ -69,20 +68,21 @@ static void check_optimizer(Diag *d, const Stmt *s, TrainSpec *t) {
 }
 
 static void check_schedule(Diag *d, const Stmt *s, TrainSpec *t) {
-  static const char *const names[] = {"constant", "cosine", NULL};
   static const char *const no_args[] = {NULL};
   static const char *const cosine_args[] = {"warmup_epochs", "warmup_steps", "min_lr", NULL};
+  static const char *const *const args_of[CRT_SCHEDULE_KIND_COUNT] = {
+      [CRT_SCHEDULE_CONSTANT] = no_args, [CRT_SCHEDULE_COSINE] = cosine_args};
 
   int which;
   if (s->operand.kind == VAL_NONE) {
     diag_at(d, DIAG_ERROR, s->keyword.loc, "'schedule' needs a name: constant or cosine");
     return;
   }
-  if (value_choice(d, &s->operand, "schedule", names, &which) != VALUE_OK) return;
-  const StmtShape shape = {"a name", which == 0 ? no_args : cosine_args, false};
+  if (value_choice(d, &s->operand, "schedule", crt_schedule_names, &which) != VALUE_OK) return;
+  const StmtShape shape = {"a name", args_of[which], false};
   check_shape(d, s, &shape);
-  t->schedule = which == 0 ? SCHED_CONSTANT : SCHED_COSINE;
-  if (t->schedule == SCHED_CONSTANT) return;
+  t->schedule = (crt_schedule_kind)which;
+  if (t->schedule == CRT_SCHEDULE_CONSTANT) return;
   int64_t steps = 0;
   arg_number(d, s, "warmup_epochs", non_negative, &t->warmup_epochs);
   arg_int(d, s, "warmup_steps", 0, INT32_MAX, &steps);

@@ -18,6 +18,7 @@
 #ifndef CRATEC_LOOP_H
 #define CRATEC_LOOP_H
 
+#include "cratert_abi.h"
 #include "support.h"
 
 typedef enum {
@@ -112,7 +113,7 @@ struct LStmt {
   LExpr *value;             /* DECL init, ASSIGN, STORE, IF cond */
   LExpr *begin, *end;       /* FOR */
   LForKind for_kind;
-  char *callee;             /* CALL: a function of runtime/cratert.h */
+  char *callee;             /* CALL: a function of runtime/cratert_abi.h */
   VEC(LExpr *) args;        /* CALL */
   char *text;               /* COMMENT */
 };
@@ -189,9 +190,9 @@ bool lmodule_verify(const LModule *m, Diag *d);
 bool lreduction_op(const LStmt *s, LBinOp *op);
 
 /* ---- runtime functions (loop_runtime.c) ------------------------------------------
- * The one table of runtime/cratert.h functions a CALL may name, with their C
+ * The one table of runtime/cratert_abi.h functions a CALL may name, with their C
  * prototypes: the verifier checks arguments against it, the LLVM backend
- * declares them from it, and a test compiles it against cratert.h. */
+ * declares them from it, and a test compiles it against cratert_abi.h. */
 
 typedef enum {
   LC_VOID, LC_INT, LC_INT64, LC_SIZE, LC_FLOAT,

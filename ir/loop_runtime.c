@@ -1,5 +1,5 @@
 /* The runtime functions loop IR may call, with their exact C prototypes from
- * runtime/cratert.h (tests/codegen compiles this table against the header,
+ * runtime/cratert_abi.h (tests/codegen compiles this table against the header,
  * so a drifting signature fails the build's tests, not the user's link). */
 #include "loop.h"
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cratert_hint.h"
 #include "ir.h"
 #include "ir_lex.h"
 
@@ -238,9 +239,8 @@ static bool parse_op(Parser *p) {
       const char *candidates[IR_OP_COUNT + 1];
       for (int k = 0; k < IR_OP_COUNT; k++) candidates[k] = ir_op_name((IrOpKind)k);
       candidates[IR_OP_COUNT] = NULL;
-      const char *hint = crt_closest_word(kind_name, candidates);
-      ok = hint ? error_at(p, &p->tok, "unknown op '%s'; did you mean '%s'?", kind_name, hint)
-                : error_at(p, &p->tok, "unknown op '%s'", kind_name);
+      char hint[CRT_HINT_SIZE];
+      ok = error_at(p, &p->tok, "unknown op '%s'%s", kind_name, crt_did_you_mean(&hint, kind_name, candidates));
     }
     free(kind_name);
     if (ok) {

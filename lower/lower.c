@@ -1,5 +1,5 @@
 /* The lowering driver: a checked model becomes one loop-IR module with the
- * entries of the compiled-model ABI (passes.h, runtime/cratert.h). Each
+ * entries of the compiled-model ABI (passes.h, runtime/cratert_abi.h). Each
  * entry is its own graph variant taken through the pipeline; what depends
  * on parameters alone is hoisted out of the inference entries into
  * P_prepare. */

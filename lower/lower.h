@@ -2,7 +2,7 @@
  * the backends print. This header is the map of the layer.
  *
  *   lower.c        the module: P_desc, P_prepare, P_forward, P_features,
- *                  P_train_step (runtime/cratert.h, "compiled models")
+ *                  P_train_step (runtime/cratert_abi.h, "compiled models")
  *   lower_entry.c  one entry;  lower_graphs.c the graph variants
  *   lower_desc.c   the JSON description;  lower_header.c the library header
  *   lower_ctx.c    storage bindings and scratch (kernel.h)
@@ -18,7 +18,7 @@
 
 /* ---- lowering to the compiled-model ABI (lower*.c) ---------------------------------
  * One module defining P_desc, P_prepare, P_forward, P_features and
- * P_train_step (runtime/cratert.h, "compiled models"), and P_weights when
+ * P_train_step (runtime/cratert_abi.h, "compiled models"), and P_weights when
  * weights are embedded. Each entry's graph goes through the pipeline, then
  * its values are bound (ABI buffers, the derived buffer for values computed
  * from parameters alone, the planned work arena) and every op's kernel
@@ -71,9 +71,10 @@ bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int
 
 /* The C header of a `--emit lib` library (lower_header.c): the P_ entry
  * declarations, the model's sizes as P_-prefixed macros, and convenience
- * functions over the runtime's session API, declared without cratert.h. */
+ * functions over the runtime's session API, declared without the runtime's
+ * headers. */
 void lower_write_header(FILE *out, const Model *m, const char *prefix);
-/* The C source of those functions (compiled with cratert.h into the
+/* The C source of those functions (compiled with cratert_host.h into the
  * library); EMBEDDED_WEIGHTS: the module defines P_weights. */
 void lower_write_api_source(FILE *out, const char *prefix, bool embedded_weights);
 

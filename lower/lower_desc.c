@@ -1,5 +1,5 @@
 /* The description JSON of a compiled model: exactly the fields of the ABI
- * comment in runtime/cratert.h ("compiled models"). */
+ * comment in runtime/cratert_abi.h ("compiled models"). */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
@@ -37,9 +37,8 @@ static cJSON *params(const ParamLayout *pl) {
 }
 
 static cJSON *train(const TrainSpec *t) {
-  static const char *const optimizers[] = {[OPT_SGD] = "sgd", [OPT_ADAMW] = "adamw", [OPT_LION] = "lion"};
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "optimizer", optimizers[t->optimizer]);
+  cJSON_AddStringToObject(o, "optimizer", crt_optimizer_name(t->optimizer));
   cJSON_AddNumberToObject(o, "lr", t->lr);
   cJSON_AddNumberToObject(o, "weight_decay", t->weight_decay);
   cJSON_AddNumberToObject(o, "momentum", t->momentum);
@@ -47,7 +46,7 @@ static cJSON *train(const TrainSpec *t) {
   cJSON_AddNumberToObject(o, "beta1", t->beta1);
   cJSON_AddNumberToObject(o, "beta2", t->beta2);
   cJSON_AddNumberToObject(o, "eps", t->eps);
-  cJSON_AddStringToObject(o, "schedule", t->schedule == SCHED_COSINE ? "cosine" : "constant");
+  cJSON_AddStringToObject(o, "schedule", crt_schedule_name(t->schedule));
   cJSON_AddNumberToObject(o, "warmup_epochs", t->warmup_epochs);
   cJSON_AddNumberToObject(o, "warmup_steps", (double)t->warmup_steps);
   cJSON_AddNumberToObject(o, "min_lr", t->min_lr);

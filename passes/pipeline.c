@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cratert.h"
+#include "cratert_hint.h"
 
 /* The graphs a pass applies to. */
 enum { ON_INFER = 1, ON_TRAIN = 2, ON_ALL = ON_INFER | ON_TRAIN };
@@ -53,11 +53,9 @@ const char *const *pipeline_pass_names(void) {
 }
 
 static void unknown_pass(const char *what, const char *name, Diag *d) {
-  const char *hint = crt_closest_word(name, pipeline_pass_names());
-  if (hint)
-    diag(d, DIAG_ERROR, "%s: unknown pass '%s'; did you mean '%s'?", what, name, hint);
-  else
-    diag(d, DIAG_ERROR, "%s: unknown pass '%s' (see 'cratec build --help')", what, name);
+  char hint[CRT_HINT_SIZE];
+  diag(d, DIAG_ERROR, "%s: unknown pass '%s'%s", what, name,
+       *crt_did_you_mean(&hint, name, pipeline_pass_names()) ? hint : " (see 'cratec build --help')");
 }
 
 /* Which passes run, in table order: the -O list, or the custom list plus

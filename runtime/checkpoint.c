@@ -1,9 +1,9 @@
 /* Training checkpoints: weights, optimizer state and progress in one
- * safetensors file (the layout is documented in cratert.h). Loading reads
+ * safetensors file (the layout is documented in cratert_host.h). Loading reads
  * and checks every piece of metadata first and then hands all tensors,
  * weights and optimizer state alike, to crt_st_load_f32, which checks them
  * all before copying any: a bad checkpoint changes nothing. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <errno.h>
 #include <inttypes.h>

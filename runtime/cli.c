@@ -1,47 +1,11 @@
 /* Command-line parsing shared by cratec and every generated executable, so
  * both accept the same spellings and report mistakes the same way. */
-#include "cratert.h"
+#include "cratert_hint.h"
+#include "cratert_host.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-int crt_edit_distance(const char *a, const char *b) {
-  size_t n = strlen(a), m = strlen(b);
-  if (m > 255) m = 255;   /* hints only ever compare short words */
-  int row[256];
-  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= n; i++) {
-    int diag = row[0];
-    row[0] = (int)i;
-    for (size_t j = 1; j <= m; j++) {
-      int up = row[j];
-      int best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[m];
-}
-
-const char *crt_closest_word(const char *word, const char *const *candidates) {
-  /* A typo is at most a third of the word away (one edit always allowed):
-   * 'dim_heads' suggests 'dim_head', an unrelated word suggests nothing. */
-  int limit = (int)strlen(word) / 3;
-  if (limit < 1) limit = 1;
-  const char *best = NULL;
-  int best_d = limit + 1;
-  for (const char *const *c = candidates; *c; c++) {
-    int d = crt_edit_distance(word, *c);
-    if (d < best_d) {
-      best_d = d;
-      best = *c;
-    }
-  }
-  return best;
-}
 
 static int unknown_option(const char *arg, const crt_option *opts, crt_error *e) {
   const char *names[128];
@@ -50,9 +14,9 @@ static int unknown_option(const char *arg, const crt_option *opts, crt_error *e)
   names[n] = NULL;
   char word[128];
   snprintf(word, sizeof word, "%.*s", (int)strcspn(arg, "="), arg);
-  const char *hint = crt_closest_word(word, names);
-  if (hint) return crt_fail(e, "unknown option '%s'; did you mean '%s'?", word, hint);
-  return crt_fail(e, "unknown option '%s' (see --help)", word);
+  char hint[CRT_HINT_SIZE];
+  return crt_fail(e, "unknown option '%s'%s", word,
+                  *crt_did_you_mean(&hint, word, names) ? hint : " (see --help)");
 }
 
 static int store(const crt_option *o, const char *value, crt_error *e) {

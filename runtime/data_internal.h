@@ -2,7 +2,7 @@
 #ifndef CRATERT_DATA_INTERNAL_H
 #define CRATERT_DATA_INTERNAL_H
 
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <zlib.h>
 

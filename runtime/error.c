@@ -1,6 +1,7 @@
-#include "cratert.h"
+#include "cratert_abi.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
 int crt_fail(crt_error *e, const char *fmt, ...) {
   if (e) {

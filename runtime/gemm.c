@@ -1,7 +1,7 @@
 /* The GEMM layer: maps row-major products onto libxsmm's column-major
  * micro-kernels, cuts C into tiles of fixed blocks, and runs the tiles on
  * the calling thread or across the threads. */
-#include "cratert.h"
+#include "cratert_abi.h"
 #include "gemm_internal.h"
 
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
 /* The micro-kernel cache over libxsmm's JIT, and the plain C kernel used
  * where the JIT says no. */
-#include "cratert.h"
+#include "cratert_abi.h"
 #include "gemm_internal.h"
 
 #include <libxsmm.h>

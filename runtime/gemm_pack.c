@@ -1,6 +1,6 @@
 /* Packing for the GEMM layer: the transposes that stand in for libxsmm's
  * missing transposed-A kernel, and the per-thread buffer they write into. */
-#include "cratert.h"
+#include "cratert_abi.h"
 #include "gemm_internal.h"
 
 #include <immintrin.h>

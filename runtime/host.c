@@ -1,5 +1,6 @@
 /* crt_host_main: the compiled executable's command line (docs/cli.md §2),
  * dispatching to one file per command, and the helpers they share. */
+#include "cratert_hint.h"
 #include "host_internal.h"
 
 #include <stdlib.h>
@@ -48,10 +49,9 @@ int crt_host_main(const crt_model *model, int argc, char **argv) {
     }
   }
   names[NCOMMANDS] = NULL;
-  const char *hint = crt_closest_word(argv[1], names);
-  fprintf(stderr, "%s: error: unknown command '%s'", prog, argv[1]);
-  if (hint) fprintf(stderr, "; did you mean '%s'?", hint);
-  fprintf(stderr, " (see %s --help)\n", prog);
+  char hint[CRT_HINT_SIZE];
+  fprintf(stderr, "%s: error: unknown command '%s'%s (see %s --help)\n", prog, argv[1],
+          crt_did_you_mean(&hint, argv[1], names), prog);
   return HOST_USAGE;
 }
 

@@ -3,7 +3,7 @@
 #ifndef CRT_HOST_INTERNAL_H
 #define CRT_HOST_INTERNAL_H
 
-#include "cratert.h"
+#include "cratert_host.h"
 #include "crate_ref.h"
 
 /* Exit statuses: success, a failure while running, a usage mistake, and

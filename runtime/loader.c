@@ -1,6 +1,6 @@
 /* Batching a data set: a seeded order per epoch, normalisation through a
  * per-channel table of the 256 byte values, no allocation after init. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <stdlib.h>
 #include <string.h>

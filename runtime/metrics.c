@@ -1,6 +1,6 @@
 /* The CSV metrics log: a header naming the columns, then rows of numbers,
  * each flushed as soon as it is written. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,17 +2,10 @@
  * arithmetic. Each kernel mirrors the tensor operations of the reference
  * implementation in the same order, because float addition is not
  * associative: (m·β1) + (1−β1)·g and m + (1−β1)·(g − m) round differently. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <math.h>
 #include <string.h>
-
-static const char *const optimizer_names[CRT_OPT_KIND_COUNT] = {
-    [CRT_OPT_SGD] = "sgd", [CRT_OPT_ADAMW] = "adamw", [CRT_OPT_LION] = "lion"};
-
-const char *crt_optimizer_name(crt_optimizer_kind kind) {
-  return (unsigned)kind < CRT_OPT_KIND_COUNT ? optimizer_names[kind] : "unknown";
-}
 
 crt_optimizer_config crt_optimizer_defaults(crt_optimizer_kind kind) {
   crt_optimizer_config c = {.kind = kind};

@@ -9,7 +9,7 @@
  * pool spins briefly (a few µs, the gap between two loops of a step), then
  * sleeps on a futex, both for its workers and for the caller waiting for
  * them. */
-#include "cratert.h"
+#include "cratert_abi.h"
 
 #include <immintrin.h>
 #include <limits.h>

@@ -1,8 +1,8 @@
 /* Per-operator time counters for code built with `cratec build --profile`
- * (cratert.h, "progress and metrics"). */
+ * (cratert_abi.h, "profiling"). */
 #include <time.h>
 
-#include "cratert.h"
+#include "cratert_abi.h"
 
 static int64_t ns[CRT_PROFILE_SLOTS], calls[CRT_PROFILE_SLOTS];
 

@@ -1,6 +1,6 @@
 /* The training progress display: one live line on a terminal, plain log
  * lines elsewhere, from the same text. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <math.h>
 #include <string.h>

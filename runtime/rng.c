@@ -1,6 +1,6 @@
 /* Random numbers: xoshiro256** with splitmix64 seeding, from the reference
  * code at https://prng.di.unimi.it/ (public domain). */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <math.h>
 

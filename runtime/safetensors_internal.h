@@ -3,7 +3,7 @@
 #ifndef CRATERT_SAFETENSORS_INTERNAL_H
 #define CRATERT_SAFETENSORS_INTERNAL_H
 
-#include "cratert.h"
+#include "cratert_host.h"
 
 /* A header is JSON text describing tensors; nothing sane comes near this
  * (the official safetensors library uses the same bound). */

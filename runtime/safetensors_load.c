@@ -1,6 +1,7 @@
 /* Loading a model's parameters: the file must hold exactly the tensors the
  * model declares, as F32 of the declared shapes. Everything is checked
  * before anything is copied, so a rejected file leaves the buffers alone. */
+#include "cratert_hint.h"
 #include "safetensors_internal.h"
 
 #include <stdlib.h>
@@ -43,12 +44,9 @@ static int unknown_tensor(const crt_st_file *f, const crt_param_spec *specs, int
   for (int i = 0; i < n; i++) keys[i] = specs[i].key;
   keys[n] = NULL;
   const char *bare = st_unprefixed(key);
-  const char *hint = crt_closest_word(bare ? bare : key, keys);
-  if (hint)
-    crt_fail(e, "%s: unknown tensor '%s' (the model has no parameter of that name; did you mean '%s'?)",
-             f->name, key, hint);
-  else
-    crt_fail(e, "%s: unknown tensor '%s' (the model has no parameter of that name)", f->name, key);
+  char hint[CRT_HINT_SIZE];
+  crt_fail(e, "%s: unknown tensor '%s' (the model has no parameter of that name%s)", f->name, key,
+           crt_did_you_mean(&hint, bare ? bare : key, keys));
   free(keys);
   return -1;
 }

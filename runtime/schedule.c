@@ -2,16 +2,9 @@
  * main.py lambda expression for expression (including its 1e-8 guard and
  * the e/E·π order), since the rate feeds optimizer arithmetic that must
  * match PyTorch to rounding. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <math.h>
-
-static const char *const schedule_names[CRT_SCHEDULE_KIND_COUNT] = {
-    [CRT_SCHEDULE_CONSTANT] = "constant", [CRT_SCHEDULE_COSINE] = "cosine"};
-
-const char *crt_schedule_name(crt_schedule_kind kind) {
-  return (unsigned)kind < CRT_SCHEDULE_KIND_COUNT ? schedule_names[kind] : "unknown";
-}
 
 int crt_schedule_check(const crt_schedule *s, crt_error *e) {
   if ((unsigned)s->kind >= CRT_SCHEDULE_KIND_COUNT)

@@ -1,4 +1,4 @@
-/* Sessions (cratert.h, "compiled models"): a compiled model's entries with
+/* Sessions (cratert_host.h, "sessions"): a compiled model's entries with
  * the buffers they need, allocated once and reused every step. */
 #include "session_internal.h"
 

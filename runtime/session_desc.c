@@ -1,4 +1,4 @@
-/* The model description (cratert.h, "compiled models"): parsed with cJSON
+/* The model description (cratert_abi.h, "compiled models"): parsed with cJSON
  * and checked field by field, so a program built against a mismatched
  * runtime fails with a sentence instead of running on garbage. */
 #include "session_internal.h"

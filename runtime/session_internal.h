@@ -1,9 +1,9 @@
 /* The session's insides, shared by session*.c only (the host commands use
- * the public API in cratert.h). */
+ * the public API in cratert_host.h). */
 #ifndef CRT_SESSION_INTERNAL_H
 #define CRT_SESSION_INTERNAL_H
 
-#include "cratert.h"
+#include "cratert_host.h"
 
 /* The parsed description and the storage its pointers refer to. */
 typedef struct crt_desc {
@@ -15,7 +15,7 @@ typedef struct crt_desc {
   size_t *offsets;
 } crt_desc;
 
-/* Parses and checks the JSON description (abi 1, see cratert.h). */
+/* Parses and checks the JSON description (abi 1, see cratert_abi.h). */
 int crt_desc_parse(crt_desc *d, const char *json, crt_error *e);
 void crt_desc_free(crt_desc *d);
 

@@ -2,7 +2,9 @@
  * arrays, source files and diagnostics.
  *
  * The runtime (libcratert) does not use this: generated code must link with
- * the runtime alone. */
+ * the runtime alone. Nor does this use the runtime: a layer that needs a
+ * runtime header includes it itself, so the compiler's base stays free of
+ * the runtime's libraries. */
 #ifndef CRATEC_SUPPORT_H
 #define CRATEC_SUPPORT_H
 
@@ -11,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include "cratert.h"
 
 #define CRATEC_VERSION "0.1.0"
 
@@ -102,8 +102,5 @@ void diag_at(Diag *d, DiagLevel level, SrcLoc loc, const char *fmt, ...)
 void diag_vat(Diag *d, DiagLevel level, SrcLoc loc, const char *fmt, va_list ap);
 void diag(Diag *d, DiagLevel level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* "Did you mean" hints come from the runtime's crt_closest_word
- * (runtime/cratert.h), which the generated executables use too. */
 
 #endif

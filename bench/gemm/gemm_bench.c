@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "bench_timing.h"
-#include "cratert.h"
+#include "cratert_abi.h"
 
 enum { TOKENS = 197, DIM = 384, HEADS = 6, DIM_HEAD = 64 };
 

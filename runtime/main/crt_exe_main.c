@@ -1,8 +1,8 @@
 /* The main of every executable cratec builds (libcratert_main.a): the
- * generated object defines the crate_model_* entries (cratert.h, "compiled
+ * generated object defines the crate_model_* entries (cratert_abi.h, "compiled
  * models"); the runtime's host program does the rest. crate_model_weights
  * exists only when weights were embedded, hence weak. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 extern const char crate_model_desc[];
 extern const unsigned char crate_model_weights[] __attribute__((weak));

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cratert.h"
+#include "cratert_abi.h"
 
 #ifdef __cplusplus
 extern "C" {

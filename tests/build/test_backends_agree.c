@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "build_test.h"
-#include "cratert.h"
+#include "cratert_host.h"
 #include "frontend.h"
 #include "run_suite.h"
 

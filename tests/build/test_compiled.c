@@ -15,7 +15,7 @@
 #include "build_test.h"
 #include "case_io.h"
 #include "crate_ref.h"
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 
 #define CASE CRATEC_TEST_DATA "/micro/"

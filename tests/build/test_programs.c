@@ -10,7 +10,7 @@
 
 #include "build_test.h"
 #include "case_io.h"
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 
 #define CASE CRATEC_TEST_DATA "/micro/"

@@ -1,7 +1,7 @@
 /* What the backends write: assembly with the target's vector registers,
  * textual IR that LLVM's own verifier accepts, C that compiles without a
  * warning, executables and libraries linked with the runtime, the runtime
- * prototype table agreeing with cratert.h, and clear errors. */
+ * prototype table agreeing with cratert_abi.h, and clear errors. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +128,15 @@ START_TEST(c_output_compiles_without_warnings) {
 }
 END_TEST
 
-/* Declaring each table entry again after cratert.h: a prototype that
- * drifted from the header is a "conflicting types" error. */
+/* Declaring each table entry again after cratert_abi.h (all that generated
+ * code includes): a prototype that drifted from the header is a
+ * "conflicting types" error. */
 START_TEST(runtime_table_matches_header) {
   char path[] = "/tmp/cratec-protos-XXXXXX.c";
   int fd = mkstemps(path, 2);
   ck_assert(fd >= 0);
   FILE *f = fdopen(fd, "w");
-  fputs("#include \"cratert.h\"\n", f);
+  fputs("#include \"cratert_abi.h\"\n", f);
   int n;
   const LRuntimeFn *t = lruntime_table(&n);
   ck_assert_int_gt(n, 0);

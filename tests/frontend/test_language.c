@@ -67,12 +67,12 @@ START_TEST(test_contract_crate_tiny) {
   ck_assert_int_eq(m->classes, 1000);
   ck_assert(m->has_train);
   const TrainSpec *t = &m->train;
-  ck_assert_int_eq(t->optimizer, OPT_LION);
+  ck_assert_int_eq(t->optimizer, CRT_OPT_LION);
   ck_assert_double_eq(t->lr, 2e-4);
   ck_assert_double_eq(t->weight_decay, 0.05);
   ck_assert_double_eq(t->beta1, 0.9);
   ck_assert_double_eq(t->beta2, 0.99);
-  ck_assert_int_eq(t->schedule, SCHED_COSINE);
+  ck_assert_int_eq(t->schedule, CRT_SCHEDULE_COSINE);
   ck_assert_double_eq(t->warmup_epochs, 20);
   ck_assert_int_eq(t->warmup_steps, 0);
   ck_assert_double_eq(t->min_lr, 0);
@@ -104,7 +104,7 @@ START_TEST(test_defaults_without_train_block) {
   ck_assert_double_eq(m->layers[0].lambda, 0.1);
   ck_assert(!m->has_train);
   const TrainSpec *t = &m->train;
-  ck_assert_int_eq(t->optimizer, OPT_ADAMW);
+  ck_assert_int_eq(t->optimizer, CRT_OPT_ADAMW);
   ck_assert_double_eq(t->lr, 4e-4);
   ck_assert_double_eq(t->weight_decay, 0.1);
   ck_assert_double_eq(t->beta1, 0.9);
@@ -112,7 +112,7 @@ START_TEST(test_defaults_without_train_block) {
   ck_assert_double_eq(t->eps, 1e-8);
   ck_assert_double_eq(t->momentum, 0.9);
   ck_assert(!t->nesterov);
-  ck_assert_int_eq(t->schedule, SCHED_CONSTANT);
+  ck_assert_int_eq(t->schedule, CRT_SCHEDULE_CONSTANT);
   ck_assert_int_eq(t->epochs, 90);
   ck_assert_int_eq(t->batch, 256);
   ck_assert_double_eq(t->label_smoothing, 0);
@@ -191,12 +191,12 @@ START_TEST(test_train_block_forms) {
                       "  seed 42; batch 32\n"
                       "}\n");
   const TrainSpec *t = &m->train;
-  ck_assert_int_eq(t->optimizer, OPT_SGD);
+  ck_assert_int_eq(t->optimizer, CRT_OPT_SGD);
   ck_assert_double_eq(t->lr, 0.05);
   ck_assert_double_eq(t->momentum, 0.8);
   ck_assert_double_eq(t->weight_decay, 0);
   ck_assert(t->nesterov);
-  ck_assert_int_eq(t->schedule, SCHED_COSINE);
+  ck_assert_int_eq(t->schedule, CRT_SCHEDULE_COSINE);
   ck_assert_int_eq(t->warmup_steps, 500);
   ck_assert_double_eq(t->warmup_epochs, 0);
   ck_assert_double_eq(t->min_lr, 1e-5);
@@ -208,18 +208,18 @@ START_TEST(test_train_block_forms) {
   m = parse_ok("model m { input image(height = 8, width = 8); patch_embed(patch = 4, dim = 8)\n"
                "  mssa(heads = 2); ista(); head(classes = 2) }\n"
                "train { optimizer adamw(beta1 = 0.8, beta2 = 0.95, eps = 1e-6); schedule constant }\n");
-  ck_assert_int_eq(m->train.optimizer, OPT_ADAMW);
+  ck_assert_int_eq(m->train.optimizer, CRT_OPT_ADAMW);
   ck_assert_double_eq(m->train.beta1, 0.8);
   ck_assert_double_eq(m->train.beta2, 0.95);
   ck_assert_double_eq(m->train.eps, 1e-6);
   ck_assert_double_eq(m->train.lr, 4e-4);
-  ck_assert_int_eq(m->train.schedule, SCHED_CONSTANT);
+  ck_assert_int_eq(m->train.schedule, CRT_SCHEDULE_CONSTANT);
   model_free(m);
 
   m = parse_ok("model m { input image(height = 8, width = 8); patch_embed(patch = 4, dim = 8)\n"
                "  mssa(heads = 2); ista(); head(classes = 2) }\n"
                "train { schedule cosine; optimizer lion }\n");
-  ck_assert_int_eq(m->train.schedule, SCHED_COSINE);
+  ck_assert_int_eq(m->train.schedule, CRT_SCHEDULE_COSINE);
   ck_assert_double_eq(m->train.warmup_epochs, 0);
   ck_assert_double_eq(m->train.beta2, 0.99);
   model_free(m);

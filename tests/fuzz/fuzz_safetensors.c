@@ -2,7 +2,7 @@
  * file whose every tensor lies inside the buffer, or give an error. Opened
  * files are also looked up and loaded against a small model, so the lookup
  * and the load checks see hostile headers too. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "cratert.h"
+#include "cratert_host.h"
 
 /* A finished run: exit status (128 + N when killed by signal N), and
  * everything written to stdout and stderr (malloc'ed, NUL-terminated). */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-#include "cratert.h"
+#include "cratert_host.h"
 
 static void put_be32(unsigned char *p, unsigned v) {
   p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);

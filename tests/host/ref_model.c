@@ -1,4 +1,4 @@
-/* ref_model.c — the compiled-model ABI (cratert.h, "compiled models")
+/* ref_model.c — the compiled-model ABI (cratert_abi.h, "compiled models")
  * implemented on the reference kernels through the test kit's whole model,
  * standing in for cratec's output so the host program is tested without the
  * compiler. Entries run the configuration gen_model wrote beside the

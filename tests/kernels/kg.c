@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cratert.h"
+#include "cratert_abi.h"
 #include "eval.h"
 
 void kg_check_eval(KTest *t, double tol) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 
 static void sh(const char *cmd) { ck_assert_msg(system(cmd) == 0, "failed: %s", cmd); }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cratert_host.h"
 #include "kt.h"
 #include "lower.h"
 #include "passes.h"

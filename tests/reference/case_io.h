@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#include "cratert.h"
+#include "cratert_host.h"
 
 /* Parses a JSON file written by Python, whose NaN (not JSON) becomes null. */
 cJSON *case_json_read(const char *path, crt_error *e);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "crate_ref.h"
+#include "cratert_host.h"
 
 typedef struct crate_config {
   int image_size, patch_size, channels, num_classes;

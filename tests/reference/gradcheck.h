@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 
 /* The runtime's generator, seeded: one line per test. */

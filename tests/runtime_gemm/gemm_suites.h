@@ -5,7 +5,7 @@
 #include <check.h>
 #include <stdint.h>
 
-#include "cratert.h"
+#include "cratert_abi.h"
 
 Suite *forms_suite(void);
 Suite *fallback_suite(void);

@@ -2,7 +2,7 @@
  * batches generated here, every kind of damaged file, batching,
  * normalisation, shuffling and resuming; and the real Fashion-MNIST test
  * set when Debian's dataset-fashion-mnist is installed. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 #include "scratch.h"
 

@@ -1,7 +1,7 @@
 /* Progress display and metrics log: the plain-line output (not a terminal),
  * the live line's redraw rate, with a clock the test moves by hand; and the
  * CSV log's header, rows, appending and refusals. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 #include "scratch.h"
 

@@ -1,7 +1,7 @@
 /* The random number generator: the published reference sequences of
  * splitmix64 and xoshiro256**, reproducibility from a saved state, and the
  * distributions of the derived samples. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 
 #include <check.h>

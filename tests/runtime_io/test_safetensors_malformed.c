@@ -1,7 +1,7 @@
 /* Malformed safetensors files: each gives its own clear error naming the
  * file and the tensor, never a crash (this test also runs under ASan and
  * UBSan). Headers are written here as JSON text; the data section is zeros. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 #include "scratch.h"
 

@@ -1,7 +1,7 @@
 /* Reading real safetensors files: the micro reference case's weights, looked
  * up by name (with and without the DataParallel "module." prefix) and loaded
  * into float buffers. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 
 #include <check.h>

@@ -1,7 +1,7 @@
 /* Writing safetensors: what is written reads back bit for bit, the layout
  * follows the format (aligned data section), and the write is atomic: no
  * temporary file stays behind and a failed write leaves the old file alone. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "run_suite.h"
 #include "scratch.h"
 

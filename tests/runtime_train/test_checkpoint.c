@@ -1,7 +1,7 @@
 /* Checkpoint files: the documented layout, the weights loader's view of a
  * checkpoint, rejection of damaged files with named errors and no side
  * effects, and atomic replacement when a save fails. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "train_suites.h"
 
 #include <dirent.h>
@@ -18,7 +18,7 @@ static const size_t offsets[] = {0, 7};
 enum { FLAT = 10 };
 static const crt_param_table table = {specs, offsets, 2, FLAT};
 
-/* The __metadata__ keys cratert.h documents, in its order. */
+/* The __metadata__ keys cratert_host.h documents, in its order. */
 static const char *const documented_keys[] = {
     "format", "format_version", "optimizer", "optimizer.steps", "optimizer.weight_decay",
     "optimizer.momentum", "optimizer.nesterov", "optimizer.beta1", "optimizer.beta2",

@@ -3,7 +3,7 @@
  * values can be compared bitwise; where a bias correction makes that
  * impossible, the expectation comes from a closed form and the comparison
  * allows a few units of rounding. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include "train_suites.h"
 

@@ -7,7 +7,7 @@
  * generator at the start of the epoch in progress; each epoch's shuffle is
  * drawn from a copy of it, and the generator advances past the shuffle when
  * the epoch ends. */
-#include "cratert.h"
+#include "cratert_host.h"
 #include "train_suites.h"
 
 #include <math.h>

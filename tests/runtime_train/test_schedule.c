@@ -1,7 +1,7 @@
 /* Learning-rate schedules at their boundaries. Expected values are the
  * formulas worked out by hand (and to full precision with a calculator);
  * comparisons allow relative 1e-15 for the libm cosine. */
-#include "cratert.h"
+#include "cratert_host.h"
 
 #include "train_suites.h"
 
