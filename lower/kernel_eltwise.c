@@ -2,22 +2,28 @@
  * and the embedding's pos_add and cls_concat (per sample). */
 #include "kernel_util.h"
 
-bool kernel_elementwise(LowerCtx *c, const IrOp *op, Diag *d) {
-  (void)d;
+/* out[i] = F(op, a[i], b[i]) over every element, flat; B is NULL for a
+ * one-operand op. */
+static bool flat(LowerCtx *c, const IrOp *op, LExpr *(*f)(const IrOp *op, LExpr *a, LExpr *b)) {
   LVar *out = k_ptr(c, op->results.items[0]), *a = k_ptr(c, op->operands.items[0]);
   LVar *b = op->operands.len > 1 ? k_ptr(c, op->operands.items[1]) : NULL;
   LVar *i;
   LStmt *loop = k_flat(c, lower_numel(c, op->results.items[0]), &i);
-  LExpr *x = kld(a, kv(i)), *v = NULL;
-  switch (op->kind) {
-  case IR_OP_ADD: v = kadd(x, kld(b, kv(i))); break;
-  case IR_OP_SUB: v = ksub(x, kld(b, kv(i))); break;
-  case IR_OP_SCALE: v = kmul(lf32(ir_attr_float(op, "alpha")), x); break;
-  default: v = lbin(LB_MAX, ksub(x, lf32(ir_attr_float(op, "threshold"))), lf32(0)); break;
-  }
-  lappend(loop, lstore(kv(out), kv(i), v));
+  lappend(loop, lstore(kv(out), kv(i), f(op, kld(a, kv(i)), b ? kld(b, kv(i)) : NULL)));
   return true;
 }
+
+static LExpr *add(const IrOp *op, LExpr *a, LExpr *b) { return kadd(a, b); }
+static LExpr *sub(const IrOp *op, LExpr *a, LExpr *b) { return ksub(a, b); }
+static LExpr *scale(const IrOp *op, LExpr *a, LExpr *b) { return kmul(lf32(ir_attr_float(op, "alpha")), a); }
+static LExpr *shrink(const IrOp *op, LExpr *a, LExpr *b) {
+  return lbin(LB_MAX, ksub(a, lf32(ir_attr_float(op, "threshold"))), lf32(0));
+}
+
+bool kernel_add(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, add); }
+bool kernel_sub(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, sub); }
+bool kernel_scale(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, scale); }
+bool kernel_shrink(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, shrink); }
 
 /* out[b, t, :] = x[b, t, :] + table[t, :], one sample per item. */
 bool kernel_pos_add(LowerCtx *c, const IrOp *op, Diag *d) {
