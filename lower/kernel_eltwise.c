@@ -1,5 +1,8 @@
 /* Elementwise kernels: add, sub, scale, shrink (flat, in parallel chunks),
- * and the embedding's pos_add and cls_concat (per sample). */
+ * the embedding's pos_add and cls_concat (per sample), and causal_mask
+ * (per row). */
+#include <math.h>
+
 #include "kernel_util.h"
 
 /* out[i] = F(op, a[i], b[i]) over every element, flat; B is NULL for a
@@ -55,5 +58,26 @@ bool kernel_cls_concat(LowerCtx *c, const IrOp *op, Diag *d) {
                        kld(in, kix(kv(it.item), per, kv(i)))));
   lappend(it.body, head);
   lappend(it.body, rest);
+  return true;
+}
+
+/* Row r of x seen as (rows, N) is query q = r mod N: keys 0..q are copied,
+ * the rest get fill. One row per item. */
+bool kernel_causal_mask(LowerCtx *c, const IrOp *op, Diag *d) {
+  const IrValue *x = op->operands.items[0];
+  int64_t n = k_last_dim(x);
+  float fill = (float)ir_attr_float_or(op, "fill", -INFINITY);
+  LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x);
+  KItems it = k_items(c, k_rows(c, x), 0);
+  LVar *base = lower_local(c, "base", LT_I64), *q = lower_local(c, "q", LT_I64);
+  LVar *j = lower_local(c, "j", LT_I64), *m = lower_local(c, "j", LT_I64);
+  lappend(it.body, ldecl(base, kmul(kv(it.item), ki(n))));
+  lappend(it.body, ldecl(q, lbin(LB_REM, kv(it.item), ki(n))));
+  LStmt *keep = lfor(j, ki(0), kadd(kv(q), ki(1)), LF_VECTOR);
+  lappend(keep, lstore(kv(out), kadd(kv(base), kv(j)), kld(in, kadd(kv(base), kv(j)))));
+  LStmt *mask = lfor(m, kadd(kv(q), ki(1)), ki(n), LF_VECTOR);
+  lappend(mask, lstore(kv(out), kadd(kv(base), kv(m)), lf32(fill)));
+  lappend(it.body, keep);
+  lappend(it.body, mask);
   return true;
 }

@@ -74,13 +74,19 @@ static bool unary(Autodiff *ad, IrOpKind kind, IrValue *const *operands, int n, 
   return grads(ad, kind, operands, n, NULL, (IrValue *[]){operand(op, i)}, 1);
 }
 
-static bool scaled(Autodiff *ad, IrValue *gy, double alpha, IrValue *primal) {
+/* KIND(gy) {ATTR = VALUE}, an op of one float attribute, as the gradient
+ * of PRIMAL. */
+static bool on_gy(Autodiff *ad, IrValue *gy, IrOpKind kind, const char *attr, double value, IrValue *primal) {
   if (!ad->needs[primal->id]) return true;
-  IrOp *s = ir_op_new(IR_OP_SCALE, &gy, 1);
-  ir_set_float(s, "alpha", alpha);
+  IrOp *s = ir_op_new(kind, &gy, 1);
+  ir_set_float(s, attr, value);
   if (!ad_emit(ad, s, (const char *[]){primal->name})) return false;
   ad_accumulate(ad, primal, s->results.items[0]);
   return true;
+}
+
+static bool scaled(Autodiff *ad, IrValue *gy, double alpha, IrValue *primal) {
+  return on_gy(ad, gy, IR_OP_SCALE, "alpha", alpha, primal);
 }
 
 static bool ad_cross_entropy(Autodiff *ad, const IrOp *op, IrValue *gy) {
@@ -151,4 +157,9 @@ static bool ad_sub(Autodiff *ad, const IrOp *op, IrValue *gy) {
 
 static bool ad_scale(Autodiff *ad, const IrOp *op, IrValue *gy) {
   return scaled(ad, gy, ir_attr_float(op, "alpha"), operand(op, 0));
+}
+
+/* The masked entries are constants: dy masked with 0. */
+static bool ad_causal_mask(Autodiff *ad, const IrOp *op, IrValue *gy) {
+  return on_gy(ad, gy, IR_OP_CAUSAL_MASK, "fill", 0.0, operand(op, 0));
 }

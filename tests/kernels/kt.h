@@ -39,7 +39,8 @@ void kt_fill_all(KTest *t, unsigned seed, float lo, float hi);
 void kt_fill(float *x, int64_t n, unsigned seed, float lo, float hi);
 /* |got − want| <= tol·(|want| + rms(want)) elementwise, naming WHAT and the
  * index: relative, with a floor at the data's scale for entries that cancel
- * to near zero (a GEMM's rounding follows Σ|a||b|, not |Σab|). */
+ * to near zero (a GEMM's rounding follows Σ|a||b|, not |Σab|). Infinities
+ * (a mask's fill) match only themselves and stay out of the rms. */
 void kt_close_to(const float *got, const float *want, int64_t n, double tol, const char *what);
 
 /* The loop IR the emitters make for IR (the module printed), for checks on
