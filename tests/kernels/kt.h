@@ -1,5 +1,5 @@
 /* kt.h — the kernel-emitter test harness: a graph from IR text is lowered
- * op by op with the emitters of passes/kernel_*.c into one loop-IR function
+ * op by op with the emitters of lower/kernel_*.c into one loop-IR function
  * `void all(float *arena, int64_t *labels, int64_t batch)` (lower_flat) (every f32 value
  * at a fixed offset of the arena for the test's batch, op scratch after
  * them, the one i64 input in LABELS), compiled by a backend into a shared
