@@ -6,7 +6,8 @@
 #include "eval_internal.h"
 
 static const IrEvalFn eval_table[IR_OP_COUNT] = {
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, ...) [IR_OP_##id] = IR_OP_FN(eval),
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, ...) \
+  [IR_OP_##id] = IR_OP_FN(eval),
 #include "ops.def"
 #undef IR_OP
 };

@@ -47,7 +47,7 @@ bool eval_cross_entropy_probs(IrEvalCtx *c, double *loss, float *probs);
 
 /* The eval column of ops.def: eval_forward.c (forward CRATE ops),
  * eval_lowered.c (primitives), eval_grad.c (backward ops), eval_fused.c. */
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, ...) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, ...) \
   IR_OP_UNLESS_NONE(eval, bool eval(IrEvalCtx *c);, )
 #include "ops.def"
 #undef IR_OP

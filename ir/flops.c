@@ -7,13 +7,13 @@
 
 typedef int64_t (*FlopsFn)(const IrOp *op, int64_t batch);
 
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, flops, ...) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, ...) \
   IR_OP_UNLESS_NONE(flops, static int64_t flops(const IrOp *op, int64_t batch);, )
 #include "ops.def"
 #undef IR_OP
 
 static const FlopsFn flops_table[IR_OP_COUNT] = {
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, flops, ...) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, ...) \
   [IR_OP_##id] = IR_OP_FN(flops),
 #include "ops.def"
 #undef IR_OP

@@ -272,6 +272,8 @@ Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d);
  * still verifies. Returns false (reported to D) only if a shape function
  * rejects an expanded op, which means the composite was not verified. */
 bool ir_expand_composites(Graph *g, Diag *d);
+/* KIND has an expansion (its ops.def expand entry is not none). */
+bool ir_op_expands(IrOpKind kind);
 
 /* ---- cost (flops.c) ------------------------------------------------------------
  * The floating-point work of OP for BATCH items: the products its kernel

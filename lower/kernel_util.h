@@ -136,7 +136,7 @@ LVar *k_transposed(LowerCtx *c, const IrValue *w);
 
 /* The emitters ops.def's kernel column names (kernel_*.c, one file per
  * family; kernels.c is their table). */
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, flops, autodiff, tile, kernel) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, autodiff, tile, kernel) \
   IR_OP_UNLESS_NONE(kernel, bool kernel(LowerCtx *c, const IrOp *op, Diag *d);, )
 #include "ops.def"
 #undef IR_OP

@@ -8,13 +8,13 @@
 
 typedef bool (*AdRuleFn)(Autodiff *ad, const IrOp *op, IrValue *gy);
 
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, flops, autodiff, ...) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, autodiff, ...) \
   IR_OP_UNLESS_NONE(autodiff, static bool autodiff(Autodiff *ad, const IrOp *op, IrValue *gy);, )
 #include "ops.def"
 #undef IR_OP
 
 static const AdRuleFn rules[IR_OP_COUNT] = {
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, flops, autodiff, ...) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, autodiff, ...) \
   [IR_OP_##id] = IR_OP_FN(autodiff),
 #include "ops.def"
 #undef IR_OP

@@ -83,7 +83,7 @@ static void tile_mssa_add(IrOp *op, const Target *t) { attention_tiles(op, t, 1)
 typedef void (*TileFn)(IrOp *op, const Target *t);
 
 static const TileFn tile_table[IR_OP_COUNT] = {
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, eval, flops, autodiff, tile, ...) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, autodiff, tile, ...) \
   [IR_OP_##id] = IR_OP_FN(tile),
 #include "ops.def"
 #undef IR_OP

@@ -30,6 +30,11 @@ START_TEST(row_is_complete) {
   ck_assert_msg(info->results >= 1 && info->results <= IR_MAX_RESULTS,
                 "op '%s': %d results (1 to %d)", name, info->results, IR_MAX_RESULTS);
   ck_assert_msg(info->shape, "op '%s': no shape function", name);
+  bool composite = info->flags & IR_FLAG_COMPOSITE;
+  ck_assert_msg(composite == ir_op_expands(k),
+                "op '%s': %s, but its expand entry %s (ir/expand.c)", name,
+                composite ? "a composite op (IR_FLAG_COMPOSITE) stands for primitives" : "not a composite op",
+                composite ? "is none" : "names an expansion");
   ck_assert_msg(ir_eval_supports(k),
                 "op '%s': its eval entry is none, but the reference executor runs every op "
                 "(ir/eval_*.c)", name);
