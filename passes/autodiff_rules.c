@@ -5,6 +5,7 @@
 
 #include "autodiff.h"
 #include "op_columns.h"
+#include "passes.h"
 
 typedef bool (*AdRuleFn)(Autodiff *ad, const IrOp *op, IrValue *gy);
 
