@@ -6,46 +6,15 @@
 #include "eval_internal.h"
 
 static const IrEvalFn eval_table[IR_OP_COUNT] = {
-    [IR_OP_PATCHIFY] = eval_patchify,
-    [IR_OP_LAYERNORM] = eval_layernorm,
-    [IR_OP_LINEAR] = eval_linear,
-    [IR_OP_CLS_CONCAT] = eval_cls_concat,
-    [IR_OP_POS_ADD] = eval_pos_add,
-    [IR_OP_MSSA] = eval_mssa,
-    [IR_OP_ISTA] = eval_ista,
-    [IR_OP_ADD] = eval_add,
-    [IR_OP_POOL] = eval_pool,
-    [IR_OP_CROSS_ENTROPY] = eval_cross_entropy,
-    [IR_OP_MATMUL] = eval_matmul,
-    [IR_OP_SOFTMAX] = eval_softmax,
-    [IR_OP_SPLIT_HEADS] = eval_split_heads,
-    [IR_OP_MERGE_HEADS] = eval_merge_heads,
-    [IR_OP_SUB] = eval_sub,
-    [IR_OP_SCALE] = eval_scale,
-    [IR_OP_SHRINK] = eval_shrink,
-    [IR_OP_CROSS_ENTROPY_GRAD] = eval_cross_entropy_grad,
-    [IR_OP_LINEAR_GRAD] = eval_linear_grad,
-    [IR_OP_BIAS_GRAD] = eval_bias_grad,
-    [IR_OP_LAYERNORM_GRAD] = eval_layernorm_grad,
-    [IR_OP_MSSA_GRAD] = eval_mssa_grad,
-    [IR_OP_ISTA_GRAD] = eval_ista_grad,
-    [IR_OP_POOL_GRAD] = eval_pool_grad,
-    [IR_OP_CLS_CONCAT_GRAD] = eval_cls_concat_grad,
-    [IR_OP_POS_ADD_GRAD] = eval_pos_add_grad,
-    [IR_OP_MATMUL_GRAD] = eval_matmul_grad,
-    [IR_OP_SOFTMAX_GRAD] = eval_softmax_grad,
-    [IR_OP_SHRINK_GRAD] = eval_shrink_grad,
-    [IR_OP_MSSA_ADD] = eval_mssa_add,
-    [IR_OP_ISTA_MATRIX] = eval_ista_matrix,
-    [IR_OP_ISTA_APPLY] = eval_ista_apply,
-    [IR_OP_TRANSPOSE] = eval_transpose,
-    [IR_OP_LINEAR_T] = eval_linear_t,
-    [IR_OP_LAYERNORM_MSSA_ADD] = eval_layernorm_fused,
-    [IR_OP_LAYERNORM_ISTA_APPLY] = eval_layernorm_fused,
-    [IR_OP_LAYERNORM_LINEAR_T] = eval_layernorm_fused,
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, ...) \
+  [IR_OP_##id] = IR_OP_FN(eval),
+#include "ops.def"
+#undef IR_OP
 };
 
 IrEvalFn eval_fn(IrOpKind kind) { return eval_table[kind]; }
+
+bool ir_eval_supports(IrOpKind kind) { return eval_table[kind] != NULL; }
 
 struct IrEval {
   const Graph *g;

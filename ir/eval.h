@@ -3,17 +3,19 @@
  * It is the oracle that tests and `cratec verify` compare compiled code
  * against, so it keeps every value and aims at obviously right, not fast.
  *
- *   eval.c          values, bindings, the run loop and the op table
+ *   eval.c          values, bindings, the run loop and the table of
+ *                   evaluation functions (ops.def's eval column)
  *   eval_forward.c  forward CRATE ops (composites whole)
  *   eval_lowered.c  the primitives composites lower to
  *   eval_grad.c     the backward ops autodiff adds
+ *   eval_fused.c    the ops fusion passes make
  *
- * Adding an op kind (a fused op, say): write one `bool eval_NAME(IrEvalCtx *c)`
- * in an eval_*.c file, declare it in eval_internal.h, and add one line
- * `[IR_OP_NAME] = eval_NAME` to the table in eval.c. Its results arrive
- * zeroed, so a kernel that adds into its outputs (as the reference backward
- * kernels do) can be called directly. An op without an entry is an error
- * naming it at ir_eval_run.
+ * An op kind's evaluation function, `bool eval_NAME(IrEvalCtx *c)` in an
+ * eval_*.c file, is named in the eval column of its ops.def row, which
+ * declares it (eval_internal.h) and puts it in the table. Its results
+ * arrive zeroed, so a kernel that adds into its outputs (as the reference
+ * backward kernels do) can be called directly. An op whose entry is none
+ * is an error naming it at ir_eval_run.
  *
  * Usage:
  *   IrEval *ev = ir_eval_new(g, batch, d);       // NULL: graph does not verify
@@ -49,6 +51,9 @@ bool ir_eval_bind_i64(IrEval *ev, const char *name, const int64_t *data, Diag *d
  * implementation and data errors (a label out of range) are reported to D,
  * naming the op; the run stops there and gives false. */
 bool ir_eval_run(IrEval *ev, Diag *d);
+
+/* KIND has an evaluation function (its ops.def entry is not none). */
+bool ir_eval_supports(IrOpKind kind);
 
 /* The data of any f32 value of the graph after a run (NULL for an i64
  * value, or a result not yet computed); ir_eval_numel gives its length. */

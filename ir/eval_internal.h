@@ -5,6 +5,7 @@
 
 #include "crate_ref.h"
 #include "eval.h"
+#include "op_columns.h"
 
 /* One op being run. Operand and result data are the executor's buffers;
  * results are zeroed before the call. */
@@ -17,7 +18,7 @@ typedef struct IrEvalCtx {
 } IrEvalCtx;
 
 typedef bool (*IrEvalFn)(IrEvalCtx *c);
-/* The op table's function for KIND (eval.c). */
+/* The eval column of ops.def for KIND, NULL for none (eval.c). */
 IrEvalFn eval_fn(IrOpKind kind);
 
 static inline const float *ev_in(const IrEvalCtx *c, int i) { return c->in[i]; }
@@ -44,22 +45,11 @@ ref_pool eval_pool_mode(const IrOp *op);
  * softmax(logits) when not NULL. */
 bool eval_cross_entropy_probs(IrEvalCtx *c, double *loss, float *probs);
 
-#define EVAL_FN(name) bool name(IrEvalCtx *c);
-/* forward CRATE ops (eval_forward.c) */
-EVAL_FN(eval_patchify) EVAL_FN(eval_layernorm) EVAL_FN(eval_linear) EVAL_FN(eval_cls_concat)
-EVAL_FN(eval_pos_add) EVAL_FN(eval_mssa) EVAL_FN(eval_ista) EVAL_FN(eval_add) EVAL_FN(eval_pool)
-EVAL_FN(eval_cross_entropy)
-/* primitives (eval_lowered.c) */
-EVAL_FN(eval_matmul) EVAL_FN(eval_softmax) EVAL_FN(eval_split_heads) EVAL_FN(eval_merge_heads)
-EVAL_FN(eval_sub) EVAL_FN(eval_scale) EVAL_FN(eval_shrink)
-/* backward ops (eval_grad.c) */
-EVAL_FN(eval_cross_entropy_grad) EVAL_FN(eval_linear_grad) EVAL_FN(eval_bias_grad)
-EVAL_FN(eval_layernorm_grad) EVAL_FN(eval_mssa_grad) EVAL_FN(eval_ista_grad) EVAL_FN(eval_pool_grad)
-EVAL_FN(eval_cls_concat_grad) EVAL_FN(eval_pos_add_grad) EVAL_FN(eval_matmul_grad)
-EVAL_FN(eval_softmax_grad) EVAL_FN(eval_shrink_grad)
-/* fused ops (eval_fused.c) */
-EVAL_FN(eval_mssa_add) EVAL_FN(eval_ista_matrix) EVAL_FN(eval_ista_apply) EVAL_FN(eval_transpose)
-EVAL_FN(eval_linear_t) EVAL_FN(eval_layernorm_fused)
-#undef EVAL_FN
+/* The eval column of ops.def: eval_forward.c (forward CRATE ops),
+ * eval_lowered.c (primitives), eval_grad.c (backward ops), eval_fused.c. */
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, ...) \
+  IR_OP_UNLESS_NONE(eval, bool eval(IrEvalCtx *c);, )
+#include "ops.def"
+#undef IR_OP
 
 #endif

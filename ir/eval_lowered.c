@@ -1,6 +1,8 @@
 /* Reference evaluation of the primitives composites lower to. Products and
  * softmax are reference kernels; the rest are permutations and elementwise
  * loops, plain enough to be their own reference. */
+#include <math.h>
+
 #include "eval_internal.h"
 
 /* Leading indices of a matmul (every axis but the last two) and whether its
@@ -68,5 +70,15 @@ bool eval_shrink(IrEvalCtx *c) {
     float v = ev_in(c, 0)[i] - t;
     c->out[0][i] = v > 0 ? v : 0;
   }
+  return true;
+}
+
+/* Row r of x seen as (rows, N) is query r mod N: keys after it get fill. */
+bool eval_causal_mask(IrEvalCtx *c) {
+  int n = ev_dim(c, 0, -1);
+  float fill = (float)ir_attr_float_or(c->op, "fill", -INFINITY);
+  const float *x = ev_in(c, 0);
+  for (int64_t r = 0; r < ev_rows(c, 0); r++)
+    for (int j = 0; j < n; j++) c->out[0][r * n + j] = j > r % n ? fill : x[r * n + j];
   return true;
 }

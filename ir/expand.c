@@ -1,10 +1,12 @@
 /* Composite ops to primitives. Each composite op is replaced in place by the
- * formula it stands for, written with the primitives of ops.def; the last
- * primitive takes over the composite's name so the rest of the dump reads
- * the same. Passes that want the whole operator (fusion) run before this. */
+ * formula it stands for, written with the primitives of ops.def by the
+ * function its row names in the expand column; the last primitive takes
+ * over the composite's name so the rest of the dump reads the same. Passes
+ * that want the whole operator (fusion) run before this. */
 #include <stdlib.h>
 
 #include "ir.h"
+#include "op_columns.h"
 
 typedef struct Expansion {
   Graph *g;
@@ -33,7 +35,7 @@ static IrOp *matmul(IrValue *a, IrValue *b, bool transpose_b) {
 
 /* docs/model.md §2.4, all heads at once: W = Y Uᵀ split into heads; per head
  * A = softmax(s·W Wᵀ), O = A W; heads merged, then the output projection. */
-static IrValue *lower_mssa(Expansion *ex, const IrOp *op) {
+static IrValue *expand_mssa(Expansion *ex, const IrOp *op) {
   IrValue *const *in = op->operands.items;
   IrValue *w = emit(ex, ir_op_new(IR_OP_LINEAR, in, 2), "w");
   IrOp *split = ir_op_new(IR_OP_SPLIT_HEADS, &w, 1);
@@ -50,7 +52,7 @@ static IrValue *lower_mssa(Expansion *ex, const IrOp *op) {
 }
 
 /* docs/model.md §2.5: relu(y + η(y D − y Dᵀ D) − ηλ). */
-static IrValue *lower_ista(Expansion *ex, const IrOp *op) {
+static IrValue *expand_ista(Expansion *ex, const IrOp *op) {
   IrValue *y = op->operands.items[0], *dict = op->operands.items[1];
   double step = ir_attr_float(op, "step"), lambda = ir_attr_float(op, "lambda");
   IrValue *y_dt = emit(ex, matmul(y, dict, true), "yDt");
@@ -66,14 +68,26 @@ static IrValue *lower_ista(Expansion *ex, const IrOp *op) {
   return emit(ex, shrink, "out");
 }
 
+typedef IrValue *(*ExpandFn)(Expansion *ex, const IrOp *op);
+
+static const ExpandFn expansions[IR_OP_COUNT] = {
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, ...) \
+  [IR_OP_##id] = IR_OP_FN(expand),
+#include "ops.def"
+#undef IR_OP
+};
+
+bool ir_op_expands(IrOpKind kind) { return expansions[kind] != NULL; }
+
 bool ir_expand_composites(Graph *g, Diag *d) {
   for (int i = 0; i < g->ops.len; i++) {
     IrOp *op = g->ops.items[i];
-    if (!(ir_op_info(op->kind)->flags & IR_FLAG_COMPOSITE)) continue;
+    ExpandFn expand = expansions[op->kind];
+    if (!expand) continue;
     IrValue *old = op->results.items[0];
     Expansion ex = {g, d, old->name, false};
     g->insert_at = i;
-    IrValue *result = op->kind == IR_OP_MSSA ? lower_mssa(&ex, op) : lower_ista(&ex, op);
+    IrValue *result = expand(&ex, op);
     g->insert_at = -1;
     if (!result) return false;
     ir_replace_uses(g, old, result);

@@ -1,8 +1,9 @@
 /* ir.h — the dataflow IR: a typed SSA graph of tensor operations, the level
  * at which cratec sees a CRATE model whole (docs/ir.md is its reference).
  *
- *   ops.def       the op table: one line per op kind (name, counts, attribute
- *                 schema, flags, shape function)
+ *   ops.def       the op table: one row per op kind (name, counts, attribute
+ *                 schema, flags, and the function of each layer for it)
+ *   op_columns.h  reading a column of ops.def whose entry may be `none`
  *   op_table.c    the table as data; attribute schema checks
  *   shape.c       type helpers shared by the shape functions
  *   shape_*.c     the shape functions (forward CRATE ops, lowered primitives)
@@ -93,7 +94,7 @@ typedef struct IrValue {
 } IrValue;
 
 typedef enum {
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape) IR_OP_##id,
+#define IR_OP(id, ...) IR_OP_##id,
 #include "ops.def"
 #undef IR_OP
   IR_OP_COUNT
@@ -108,11 +109,14 @@ struct IrOp {
 
 /* ---- the op table -----------------------------------------------------------
  *
- * Adding an op is one IR_OP line in ops.def plus its shape function
- * (declared from the table in shape.h, defined in a shape_*.c file). A shape
- * function reads the op's operands and attributes (already checked against
- * the schema) and writes the types its results must have; on a mismatch it
- * fills ERR (naming the operand and both shapes) and returns false. */
+ * One IR_OP row of ops.def per op kind holds every per-operator fact of
+ * every layer; docs/ir.md, "Adding an operator", lists what a new op needs.
+ * IrOpInfo is the IR's own part of the row: counts, schema, flags and the
+ * shape function (declared from the table in shape.h, defined in a
+ * shape_*.c file). A shape function reads the op's operands and attributes
+ * (already checked against the schema) and writes the types its results
+ * must have; on a mismatch it fills ERR (naming the operand and both
+ * shapes) and returns false. */
 
 enum {
   IR_FLAG_COMPOSITE = 1 << 0,   /* a whole CRATE step; ir_expand_composites expands it */
@@ -268,6 +272,8 @@ Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d);
  * still verifies. Returns false (reported to D) only if a shape function
  * rejects an expanded op, which means the composite was not verified. */
 bool ir_expand_composites(Graph *g, Diag *d);
+/* KIND has an expansion (its ops.def expand entry is not none). */
+bool ir_op_expands(IrOpKind kind);
 
 /* ---- cost (flops.c) ------------------------------------------------------------
  * The floating-point work of OP for BATCH items: the products its kernel
@@ -277,6 +283,9 @@ bool ir_expand_composites(Graph *g, Diag *d);
  * alone that a kernel runs once per call whatever the batch (ista_grad's
  * DᵀD and D·C) are left out, so the count grows with BATCH. */
 int64_t ir_op_flops(const IrOp *op, int64_t batch);
+/* KIND's kernel runs products that ir_op_flops counts (its ops.def flops
+ * entry is not none). */
+bool ir_op_has_flops(IrOpKind kind);
 
 /* ---- verification (verify.c) -----------------------------------------------------
  * Reports every broken invariant to D, naming the op ("op 12 'mssa'") and

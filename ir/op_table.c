@@ -5,7 +5,7 @@
 #include "shape.h"
 
 static const IrOpInfo op_table[IR_OP_COUNT] = {
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, ...) \
   [IR_OP_##id] = {name, min_in, max_in, n_results, attrs, flags, shape},
 #include "ops.def"
 #undef IR_OP

@@ -6,7 +6,7 @@
 
 #include "ir.h"
 
-#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape) \
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, ...) \
   bool shape(const IrOp *op, IrType *results, char *err);
 #include "ops.def"
 #undef IR_OP

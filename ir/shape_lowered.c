@@ -54,3 +54,14 @@ bool shape_merge_heads(const IrOp *op, IrType *results, char *err) {
   results[0] = shape_f32(3, (int64_t[]){x[0], x[2], x[1] * x[3]});
   return true;
 }
+
+/* scores (..., N, N) -> the same: query i of each trailing N×N matrix sees
+ * keys 0..i. */
+bool shape_causal_mask(const IrOp *op, IrType *results, char *err) {
+  if (!shape_expect(op, 0, IR_F32, 0, err)) return false;
+  const IrType *t = operand_type(op, 0);
+  if (t->rank < 2) return shape_fail(err, "operand 0 must have rank 2 or more (queries, keys)");
+  if (!shape_expect_dim(op, 0, -2, t->dims[t->rank - 1], err)) return false;
+  results[0] = *t;
+  return true;
+}

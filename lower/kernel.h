@@ -54,7 +54,7 @@ void lower_emit(LowerCtx *c, LStmt *s);
  * for an op it cannot lower (an unsupported attribute, a shape it does not
  * handle). */
 typedef bool (*KernelFn)(LowerCtx *c, const IrOp *op, Diag *d);
-/* NULL when no emitter handles KIND. */
+/* The kernel column of KIND's ops.def row (kernels.c); NULL for none. */
 KernelFn kernel_for(IrOpKind kind);
 
 /* ---- flat lowering (lower_flat.c) ----------------------------------------------

@@ -1,23 +1,32 @@
 /* Elementwise kernels: add, sub, scale, shrink (flat, in parallel chunks),
- * and the embedding's pos_add and cls_concat (per sample). */
+ * the embedding's pos_add and cls_concat (per sample), and causal_mask
+ * (per row). */
+#include <math.h>
+
 #include "kernel_util.h"
 
-bool kernel_elementwise(LowerCtx *c, const IrOp *op, Diag *d) {
-  (void)d;
+/* out[i] = F(op, a[i], b[i]) over every element, flat; B is NULL for a
+ * one-operand op. */
+static bool flat(LowerCtx *c, const IrOp *op, LExpr *(*f)(const IrOp *op, LExpr *a, LExpr *b)) {
   LVar *out = k_ptr(c, op->results.items[0]), *a = k_ptr(c, op->operands.items[0]);
   LVar *b = op->operands.len > 1 ? k_ptr(c, op->operands.items[1]) : NULL;
   LVar *i;
   LStmt *loop = k_flat(c, lower_numel(c, op->results.items[0]), &i);
-  LExpr *x = kld(a, kv(i)), *v = NULL;
-  switch (op->kind) {
-  case IR_OP_ADD: v = kadd(x, kld(b, kv(i))); break;
-  case IR_OP_SUB: v = ksub(x, kld(b, kv(i))); break;
-  case IR_OP_SCALE: v = kmul(lf32(ir_attr_float(op, "alpha")), x); break;
-  default: v = lbin(LB_MAX, ksub(x, lf32(ir_attr_float(op, "threshold"))), lf32(0)); break;
-  }
-  lappend(loop, lstore(kv(out), kv(i), v));
+  lappend(loop, lstore(kv(out), kv(i), f(op, kld(a, kv(i)), b ? kld(b, kv(i)) : NULL)));
   return true;
 }
+
+static LExpr *add(const IrOp *op, LExpr *a, LExpr *b) { return kadd(a, b); }
+static LExpr *sub(const IrOp *op, LExpr *a, LExpr *b) { return ksub(a, b); }
+static LExpr *scale(const IrOp *op, LExpr *a, LExpr *b) { return kmul(lf32(ir_attr_float(op, "alpha")), a); }
+static LExpr *shrink(const IrOp *op, LExpr *a, LExpr *b) {
+  return lbin(LB_MAX, ksub(a, lf32(ir_attr_float(op, "threshold"))), lf32(0));
+}
+
+bool kernel_add(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, add); }
+bool kernel_sub(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, sub); }
+bool kernel_scale(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, scale); }
+bool kernel_shrink(LowerCtx *c, const IrOp *op, Diag *d) { return flat(c, op, shrink); }
 
 /* out[b, t, :] = x[b, t, :] + table[t, :], one sample per item. */
 bool kernel_pos_add(LowerCtx *c, const IrOp *op, Diag *d) {
@@ -49,5 +58,26 @@ bool kernel_cls_concat(LowerCtx *c, const IrOp *op, Diag *d) {
                        kld(in, kix(kv(it.item), per, kv(i)))));
   lappend(it.body, head);
   lappend(it.body, rest);
+  return true;
+}
+
+/* Row r of x seen as (rows, N) is query q = r mod N: keys 0..q are copied,
+ * the rest get fill. One row per item. */
+bool kernel_causal_mask(LowerCtx *c, const IrOp *op, Diag *d) {
+  const IrValue *x = op->operands.items[0];
+  int64_t n = k_last_dim(x);
+  float fill = (float)ir_attr_float_or(op, "fill", -INFINITY);
+  LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, x);
+  KItems it = k_items(c, k_rows(c, x), 0);
+  LVar *base = lower_local(c, "base", LT_I64), *q = lower_local(c, "q", LT_I64);
+  LVar *j = lower_local(c, "j", LT_I64), *m = lower_local(c, "j", LT_I64);
+  lappend(it.body, ldecl(base, kmul(kv(it.item), ki(n))));
+  lappend(it.body, ldecl(q, lbin(LB_REM, kv(it.item), ki(n))));
+  LStmt *keep = lfor(j, ki(0), kadd(kv(q), ki(1)), LF_VECTOR);
+  lappend(keep, lstore(kv(out), kadd(kv(base), kv(j)), kld(in, kadd(kv(base), kv(j)))));
+  LStmt *mask = lfor(m, kadd(kv(q), ki(1)), ki(n), LF_VECTOR);
+  lappend(mask, lstore(kv(out), kadd(kv(base), kv(m)), lf32(fill)));
+  lappend(it.body, keep);
+  lappend(it.body, mask);
   return true;
 }

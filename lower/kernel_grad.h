@@ -1,6 +1,6 @@
-/* kernel_grad.h — the emitters of the backward ops (kernel_grad_*.c; the
- * meaning of each op in docs/ir.md, "Backward ops") and what they share.
- * Private to passes/.
+/* kernel_grad.h — what the emitters of the backward ops (kernel_grad_*.c;
+ * the meaning of each op in docs/ir.md, "Backward ops") share.
+ * Private to lower/.
  *
  * Thread-count independence: a batch reduction (db, dW, dpos, dcls) never
  * splits its sum over threads; each output element is summed by one item in
@@ -30,18 +30,5 @@ KgColumns kg_columns(LowerCtx *c, LExpr *rows, int64_t cols, LVar *const *outs, 
 /* OUT[j] = Σ_{r < ROWS} IN[r·STRIDE + j] for j < COLS, rows in order: items
  * are blocks of columns, so every column is summed by one thread. */
 void kg_sum_rows(LowerCtx *c, LVar *out, LVar *in, LExpr *rows, int64_t stride, int64_t cols);
-
-bool kernel_cross_entropy_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_bias_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_pool_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_cls_concat_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_pos_add_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_linear_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_matmul_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_softmax_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_shrink_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_layernorm_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_ista_grad(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_mssa_grad(LowerCtx *c, const IrOp *op, Diag *d);
 
 #endif

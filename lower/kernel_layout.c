@@ -37,9 +37,7 @@ bool kernel_patchify(LowerCtx *c, const IrOp *op, Diag *d) {
 
 /* split (b, N, K·p) -> (b, K, N, p) or merge, its inverse: items are
  * (sample, head), rows of p floats copied between the two layouts. */
-bool kernel_heads(LowerCtx *c, const IrOp *op, Diag *d) {
-  (void)d;
-  bool split = op->kind == IR_OP_SPLIT_HEADS;
+static bool copy_heads(LowerCtx *c, const IrOp *op, bool split) {
   const IrValue *heads = split ? op->results.items[0] : op->operands.items[0];
   int64_t K = heads->type.dims[1], N = heads->type.dims[2], p = heads->type.dims[3];
   LVar *out = k_ptr(c, op->results.items[0]), *in = k_ptr(c, op->operands.items[0]);
@@ -56,6 +54,9 @@ bool kernel_heads(LowerCtx *c, const IrOp *op, Diag *d) {
   lappend(it.body, ln);
   return true;
 }
+
+bool kernel_split_heads(LowerCtx *c, const IrOp *op, Diag *d) { return copy_heads(c, op, true); }
+bool kernel_merge_heads(LowerCtx *c, const IrOp *op, Diag *d) { return copy_heads(c, op, false); }
 
 /* docs/model.md §2.6: token 0, or the mean over all N tokens (cls included). */
 bool kernel_pool(LowerCtx *c, const IrOp *op, Diag *d) {

@@ -2,7 +2,7 @@
  * expression builders, operand pointers held in locals, the two parallel
  * loop shapes (flat chunks; static partitions of work items, each with its
  * own scratch), runtime GEMM calls and the GEMM epilogue. Private to
- * passes/.
+ * lower/.
  *
  * Thread-count independence: every parallel loop here gives each output
  * element to exactly one item, and an item's code does not depend on which
@@ -12,6 +12,7 @@
 #define CRATEC_KERNEL_UTIL_H
 
 #include "kernel.h"
+#include "op_columns.h"
 
 /* Expression shorthands (each builds a fresh tree). */
 static inline LExpr *kv(LVar *v) { return lvar(v); }
@@ -133,28 +134,12 @@ static inline int64_t k_row_tile(const IrOp *op) { return ir_attr_int_or(op, "ro
 /* The transpose of the (rows, cols) weight W in fresh op scratch. */
 LVar *k_transposed(LowerCtx *c, const IrValue *w);
 
-/* The emitters (one file per family; kernels.c maps op kinds to them). */
-bool kernel_elementwise(LowerCtx *c, const IrOp *op, Diag *d);   /* add sub scale shrink */
-bool kernel_pos_add(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_cls_concat(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_patchify(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_heads(LowerCtx *c, const IrOp *op, Diag *d);          /* split_heads merge_heads */
-bool kernel_pool(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_layernorm(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_softmax(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_linear(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_linear_t(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_transpose(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_matmul(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_cross_entropy(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_mssa(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_mssa_add(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_ista(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_ista_matrix(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_ista_apply(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_layernorm_mssa_add(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_layernorm_ista_apply(LowerCtx *c, const IrOp *op, Diag *d);
-bool kernel_layernorm_linear_t(LowerCtx *c, const IrOp *op, Diag *d);
+/* The emitters ops.def's kernel column names (kernel_*.c, one file per
+ * family; kernels.c is their table). */
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, autodiff, tile, kernel) \
+  IR_OP_UNLESS_NONE(kernel, bool kernel(LowerCtx *c, const IrOp *op, Diag *d);, )
+#include "ops.def"
+#undef IR_OP
 
 /* Reports an op the emitters do not support. */
 bool k_unsupported(const IrOp *op, Diag *d, const char *why);

@@ -32,6 +32,8 @@ typedef bool (*PassFn)(Graph *g, const Target *t, Diag *d);
  * linear(mssa(y, U), W_o, b_o), so the backward reads the attention output
  * instead of recomputing it. */
 bool pass_autodiff(Graph *g, const Target *t, Diag *d);
+/* KIND has a differentiation rule (its ops.def autodiff entry is not none). */
+bool pass_autodiff_differentiates(IrOpKind kind);
 
 /* ---- fusion (fuse_mssa.c, fold_ista.c; kernels in kernel_mssa.c, kernel_ista.c) ----
  * fuse_mssa: add(x, mssa(y, ...)) -> mssa_add(x, y, ...), the residual in the
@@ -60,6 +62,8 @@ bool pass_fuse_layernorm(Graph *g, const Target *t, Diag *d);
  * the ops whose kernels read them, from the target's cache sizes
  * (docs/performance.md, "The tiling cost model"). */
 bool pass_tile(Graph *g, const Target *t, Diag *d);
+/* pass_tile sets KIND's tiles (its ops.def tile entry is not none). */
+bool pass_tile_applies(IrOpKind kind);
 
 /* ---- the pipeline (pipeline.c) -------------------------------------------------
  * -O0 runs only what code generation needs (autodiff on training graphs,

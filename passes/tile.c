@@ -1,6 +1,7 @@
 /* pass_tile: the tile sizes of the GEMM-based kernels, from the target's
  * cache sizes, as attributes the kernels read (docs/performance.md, "The
- * tiling cost model", has the formulas and why):
+ * tiling cost model", has the formulas and why). The ops whose ops.def
+ * row has a tile entry get them:
  *
  *   row_tile    linear, linear_t, mssa, mssa_add, ista, ista_apply and the
  *               layernorm_ forms: rows per GEMM block, the block's
@@ -11,6 +12,7 @@
  * number of row tiles up to a multiple of them at run time, so the cores
  * get equal shares at any batch. Tiles never depend on the thread count,
  * so neither do the results. */
+#include "op_columns.h"
 #include "passes.h"
 
 enum {
@@ -45,40 +47,56 @@ static int64_t tile_queries(const Target *t, int64_t N, int64_t p) {
   return T >= N ? N : clamp(T, QUERY_ALIGN, N);
 }
 
-static void tile_op(IrOp *op, const Target *t) {
-  const IrValue *x = op->operands.items[op->kind == IR_OP_MSSA_ADD ? 1 : 0];
-  int64_t k = x->type.dims[x->type.rank - 1];
-  switch (op->kind) {
-  case IR_OP_LINEAR:
-  case IR_OP_LINEAR_T:
-  case IR_OP_LAYERNORM_LINEAR_T: {
-    int64_t n = op->results.items[0]->type.dims[op->results.items[0]->type.rank - 1];
-    ir_set_int(op, "row_tile", tile_rows(t, k, n, k * n));
-    break;
-  }
-  case IR_OP_ISTA:   /* y·Dᵀ, then (y − y·Dᵀ)·D: both dictionaries reused */
-    ir_set_int(op, "row_tile", tile_rows(t, k, k, 2 * k * k));
-    break;
-  case IR_OP_ISTA_APPLY:
-  case IR_OP_LAYERNORM_ISTA_APPLY:
-    ir_set_int(op, "row_tile", tile_rows(t, k, k, k * k));
-    break;
-  case IR_OP_MSSA:
-  case IR_OP_MSSA_ADD:
-  case IR_OP_LAYERNORM_MSSA_ADD: {
-    int64_t p = ir_attr_int(op, "dim_head"), kp = ir_attr_int(op, "heads") * p;
-    ir_set_int(op, "row_tile", tile_rows(t, k, kp, k * kp));
-    ir_set_int(op, "query_tile", tile_queries(t, x->type.dims[1], p));
-    break;
-  }
-  default:
-    break;
-  }
+/* The width of operand I: the k of the GEMMs that block its rows. */
+static int64_t width(const IrOp *op, int i) {
+  const IrType *t = &op->operands.items[i]->type;
+  return t->dims[t->rank - 1];
 }
+
+static void tile_linear(IrOp *op, const Target *t) {
+  int64_t k = width(op, 0), n = op->results.items[0]->type.dims[op->results.items[0]->type.rank - 1];
+  ir_set_int(op, "row_tile", tile_rows(t, k, n, k * n));
+}
+
+/* y·Dᵀ, then (y − y·Dᵀ)·D: both dictionaries reused */
+static void tile_ista(IrOp *op, const Target *t) {
+  int64_t k = width(op, 0);
+  ir_set_int(op, "row_tile", tile_rows(t, k, k, 2 * k * k));
+}
+
+static void tile_ista_apply(IrOp *op, const Target *t) {
+  int64_t k = width(op, 0);
+  ir_set_int(op, "row_tile", tile_rows(t, k, k, k * k));
+}
+
+/* Attention on operand Y (b, N, k). */
+static void attention_tiles(IrOp *op, const Target *t, int y) {
+  int64_t k = width(op, y), p = ir_attr_int(op, "dim_head"), kp = ir_attr_int(op, "heads") * p;
+  ir_set_int(op, "row_tile", tile_rows(t, k, kp, k * kp));
+  ir_set_int(op, "query_tile", tile_queries(t, op->operands.items[y]->type.dims[1], p));
+}
+
+static void tile_mssa(IrOp *op, const Target *t) { attention_tiles(op, t, 0); }
+/* Operand 0 is the residual. */
+static void tile_mssa_add(IrOp *op, const Target *t) { attention_tiles(op, t, 1); }
+
+typedef void (*TileFn)(IrOp *op, const Target *t);
+
+static const TileFn tile_table[IR_OP_COUNT] = {
+#define IR_OP(id, name, min_in, max_in, n_results, attrs, flags, shape, expand, eval, flops, autodiff, tile, ...) \
+  [IR_OP_##id] = IR_OP_FN(tile),
+#include "ops.def"
+#undef IR_OP
+};
+
+bool pass_tile_applies(IrOpKind kind) { return tile_table[kind] != NULL; }
 
 bool pass_tile(Graph *g, const Target *t, Diag *d) {
   (void)d;
   if (!t) return true;
-  for (int i = 0; i < g->ops.len; i++) tile_op(g->ops.items[i], t);
+  for (int i = 0; i < g->ops.len; i++) {
+    TileFn f = tile_table[g->ops.items[i]->kind];
+    if (f) f(g->ops.items[i], t);
+  }
   return true;
 }

@@ -118,6 +118,27 @@ START_TEST(graph_level_rules) {
 }
 END_TEST
 
+/* causal_mask keeps its operand's type, whose last two axes (queries,
+ * keys) must be equal. */
+START_TEST(causal_mask_shapes) {
+  Captured c;
+  capture_begin(&c);
+  Graph *g = parse_text("graph g {\n  input %s : f32[B,2,5,5]\n  %m = causal_mask(%s) : f32[B,2,5,5]\n"
+                        "  %z = causal_mask(%m) {fill = 0.0} : f32[B,2,5,5]\n  output \"z\" = %z\n}\n", &c);
+  ck_assert_msg(g && ir_verify(g, &c.d), "%s", capture_text(&c));
+  capture_end(&c);
+  ir_graph_free(g);
+  assert_text_rejected("graph g {\n  input %s : f32[B,2,4,5]\n  %m = causal_mask(%s) : f32[B,2,4,5]\n"
+                       "  output \"m\" = %m\n}\n",
+                       "op 0 'causal_mask' (%m): operand 0 (%s: f32[B,2,4,5]) must have dimension 2 equal to 5");
+  assert_text_rejected("graph g {\n  input %s : f32[5]\n  %m = causal_mask(%s) : f32[5]\n  output \"m\" = %m\n}\n",
+                       "operand 0 must have rank 2 or more (queries, keys)");
+  assert_text_rejected("graph g {\n  input %s : f32[B,5,5]\n  %m = causal_mask(%s) : f32[B,5,4]\n"
+                       "  output \"m\" = %m\n}\n",
+                       "result %m is f32[B,5,4], expected f32[B,5,5]");
+}
+END_TEST
+
 START_TEST(foreign_values_and_dangling_outputs) {
   Graph *g = build_model_graph("tests/data/micro/model.crate");
   Graph *other = build_model_graph("tests/data/custom/model.crate");
@@ -145,6 +166,7 @@ Suite *ir_verify_suite(void) {
   tcase_add_test(tc, wrong_dtype);
   tcase_add_test(tc, attributes_follow_the_schema);
   tcase_add_test(tc, graph_level_rules);
+  tcase_add_test(tc, causal_mask_shapes);
   tcase_add_test(tc, foreign_values_and_dangling_outputs);
   suite_add_tcase(s, tc);
   return s;

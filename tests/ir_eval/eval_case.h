@@ -37,5 +37,6 @@ Diag *stderr_diag(void);
 Suite *eval_cases_suite(void);
 Suite *eval_errors_suite(void);
 Suite *grad_ops_suite(void);
+Suite *eval_ops_suite(void);
 
 #endif

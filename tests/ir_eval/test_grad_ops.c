@@ -1,7 +1,8 @@
 /* Finite differences of every backward op on the executor: for a graph of
  * one forward op y = f(params) and its grad op fed the upstream gradient
  * %gy, each gradient output "d<key>" must match the central differences of
- * L = Σ gy ⊙ y in parameter <key>. */
+ * L = Σ gy ⊙ y in parameter <key>. A rule that writes no grad op of its own
+ * is checked through pass_autodiff instead, on a small training graph. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "eval_case.h"
 #include "gradcheck.h"
 #include "ir_text.h"
+#include "passes.h"
 
 typedef struct FdRun {
   Graph *g;
@@ -32,22 +34,23 @@ static const IrValue *output(const Graph *g, const char *name) {
   return NULL;
 }
 
-/* Checks every "d<key>" output of the graph in TEXT; H and TOL as the
+/* Checks every "<PREFIX><key>" output of G (which it takes) against the
+ * differences of L = Σ gy ⊙ Y, Y the output so named; H and TOL as the
  * reference kernels' own gradient checks use for the operator. */
-static void check_graph(const char *text, float h, double tol) {
+static void check_grads(Graph *g, const char *prefix, const char *y, float h, double tol) {
   Diag *d = stderr_diag();
-  FdRun r = {.g = test_parse_ir("fd.ir", text)};
+  FdRun r = {.g = g};
   r.ev = ir_eval_new(r.g, 1, d);
   ck_assert_ptr_nonnull(r.ev);
   crt_rng rng = gc_seeded(7);
   r.params = calloc((size_t)r.g->params.len, sizeof *r.params);
   for (int i = 0; i < r.g->params.len; i++)
     r.params[i] = gc_random(&rng, (size_t)ir_eval_numel(r.ev, r.g->params.items[i]), 1.0f);
-  r.y = output(r.g, "y");
+  r.y = output(r.g, y);
   size_t ny = (size_t)ir_eval_numel(r.ev, r.y);
   r.gy = gc_random(&rng, ny, 1.0f);
   if (ny == 1) r.gy[0] = 1.0f;   /* a loss: its grad op is d loss itself */
-  ck_assert(ir_eval_bind_f32(r.ev, "gy", r.gy, d));
+  if (ir_find_value(r.g, "gy")) ck_assert(ir_eval_bind_f32(r.ev, "gy", r.gy, d));
   if (ir_find_value(r.g, "labels")) {
     int64_t labels[8] = {2, 0, 4, 1, 3, 0, 1, 2};
     ck_assert(ir_eval_bind_i64(r.ev, "labels", labels, d));
@@ -57,7 +60,7 @@ static void check_graph(const char *text, float h, double tol) {
   for (int i = 0; i < r.g->params.len; i++) {
     const IrValue *p = r.g->params.items[i];
     char name[64];
-    snprintf(name, sizeof name, "d%s", p->key);
+    snprintf(name, sizeof name, "%s%s", prefix, p->key);
     const IrValue *grad_value = output(r.g, name);
     if (!grad_value) continue;
     size_t n = (size_t)ir_eval_numel(r.ev, p);
@@ -76,6 +79,19 @@ static void check_graph(const char *text, float h, double tol) {
   free(r.gy);
   ir_eval_free(r.ev);
   ir_graph_free(r.g);
+}
+
+/* The grad ops written in TEXT. */
+static void check_graph(const char *text, float h, double tol) {
+  check_grads(test_parse_ir("fd.ir", text), "d", "y", h, tol);
+}
+
+/* The forward training graph in TEXT (output "loss") through pass_autodiff,
+ * whose gradient outputs are named by the parameter keys. */
+static void check_autodiff(const char *text, float h, double tol) {
+  Graph *g = test_parse_ir("autodiff.ir", text);
+  ck_assert(pass_autodiff(g, NULL, stderr_diag()));
+  check_grads(g, "", "loss", h, tol);
 }
 
 START_TEST(linear_and_bias_grad) {
@@ -192,6 +208,26 @@ START_TEST(cross_entropy_grad) {
 }
 END_TEST
 
+/* causal_mask's gradient is causal_mask {fill = 0} of dy, here behind the
+ * softmax of causal attention (a finite L: the -inf entries are softmax's
+ * zeros). The masked scores get no gradient, which the differences agree
+ * with: the mask overwrites any change to them. */
+START_TEST(causal_mask_grad) {
+  check_graph("graph causal {\n  input %gy : f32[2,2,4,4]\n  param %s : f32[2,2,4,4] = \"s\"\n"
+              "  %m = causal_mask(%s) : f32[2,2,4,4]\n  %y = softmax(%m) : f32[2,2,4,4]\n"
+              "  %dm = softmax_grad(%y, %gy) : f32[2,2,4,4]\n"
+              "  %ds = causal_mask(%dm) {fill = 0.0} : f32[2,2,4,4]\n"
+              "  output \"y\" = %y\n  output \"ds\" = %ds\n}\n",
+              1e-2f, 1e-3);
+  check_autodiff("graph causal {\n  input %labels : i64[2]\n  param %s : f32[2,3,3] = \"s\"\n"
+                 "  %m = causal_mask(%s) : f32[2,3,3]\n  %a = softmax(%m) : f32[2,3,3]\n"
+                 "  %p = pool(%a) {mode = mean} : f32[2,3]\n"
+                 "  %loss = cross_entropy(%p, %labels) {label_smoothing = 0.0} : f32[1]\n"
+                 "  output \"loss\" = %loss\n}\n",
+                 1e-2f, 1e-3);
+}
+END_TEST
+
 Suite *grad_ops_suite(void) {
   Suite *s = suite_create("ir_eval: finite differences of the backward ops");
   TCase *tc = tcase_create("grad_ops");
@@ -204,6 +240,7 @@ Suite *grad_ops_suite(void) {
   tcase_add_loop_test(tc, matmul_grad, 0, 8);
   tcase_add_test(tc, softmax_and_shrink_grad);
   tcase_add_test(tc, cross_entropy_grad);
+  tcase_add_test(tc, causal_mask_grad);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,4 +1,4 @@
-/* kg.h — checks of the backward-op emitters (passes/kernel_grad_*.c)
+/* kg.h — checks of the backward-op emitters (lower/kernel_grad_*.c)
  * against the reference executor (ir/eval.h) on the same graph and data. */
 #ifndef CRATEC_KG_H
 #define CRATEC_KG_H

@@ -1,5 +1,5 @@
 /* kt.h — the kernel-emitter test harness: a graph from IR text is lowered
- * op by op with the emitters of passes/kernel_*.c into one loop-IR function
+ * op by op with the emitters of lower/kernel_*.c into one loop-IR function
  * `void all(float *arena, int64_t *labels, int64_t batch)` (lower_flat) (every f32 value
  * at a fixed offset of the arena for the test's batch, op scratch after
  * them, the one i64 input in LABELS), compiled by a backend into a shared
@@ -39,7 +39,8 @@ void kt_fill_all(KTest *t, unsigned seed, float lo, float hi);
 void kt_fill(float *x, int64_t n, unsigned seed, float lo, float hi);
 /* |got − want| <= tol·(|want| + rms(want)) elementwise, naming WHAT and the
  * index: relative, with a floor at the data's scale for entries that cancel
- * to near zero (a GEMM's rounding follows Σ|a||b|, not |Σab|). */
+ * to near zero (a GEMM's rounding follows Σ|a||b|, not |Σab|). Infinities
+ * (a mask's fill) match only themselves and stay out of the rms. */
 void kt_close_to(const float *got, const float *want, int64_t n, double tol, const char *what);
 
 /* The loop IR the emitters make for IR (the module printed), for checks on

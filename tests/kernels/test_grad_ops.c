@@ -1,5 +1,6 @@
-/* The GEMM, normalisation and elementwise gradients against the reference
- * executor, on both backends, with 1 vs 2 threads bitwise. */
+/* The GEMM, normalisation and elementwise gradients, and causal_mask,
+ * against the reference executor, on both backends, with 1 vs 2 threads
+ * bitwise. */
 #include "kg.h"
 
 static const char *const backends[] = {"llvm", "c"};
@@ -36,6 +37,19 @@ START_TEST(norm_and_rows) {
 }
 END_TEST
 
+/* causal attention's mask (-inf above the diagonal, then softmax) and its
+ * gradient form (fill 0); 13 keys, not a whole vector, so every row ends
+ * with a partial one on both sides of the diagonal. */
+START_TEST(causal_mask) {
+  kg_check_graph("graph t { input %s : f32[B,3,13,13] input %dy : f32[B,3,13,13]\n"
+                 "  %m = causal_mask(%s) : f32[B,3,13,13]\n"
+                 "  %a = softmax(%m) : f32[B,3,13,13]\n"
+                 "  %dm = causal_mask(%dy) {fill = 0.0} : f32[B,3,13,13]\n"
+                 "  output \"a\" = %a }",
+                 5, backends[_i], 1e-5, 5, -1.5f, 1.5f);
+}
+END_TEST
+
 Suite *kg_ops_suite(void) {
   Suite *s = suite_create("grad kernels: GEMMs, norms, elementwise");
   TCase *tc = tcase_create("ops");
@@ -43,6 +57,7 @@ Suite *kg_ops_suite(void) {
   tcase_add_loop_test(tc, linear_grad, 0, 2);
   tcase_add_loop_test(tc, matmul_grad, 0, 2);
   tcase_add_loop_test(tc, norm_and_rows, 0, 2);
+  tcase_add_loop_test(tc, causal_mask, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }
