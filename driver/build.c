@@ -409,13 +409,30 @@ static int compile(const Model *m, const BuildOptions *o) {
   return status;
 }
 
+/* An output that is the model or its weights would destroy what it is
+ * built from: 2 after saying so, else 0. */
+static int check_output(const Model *m, const BuildOptions *o) {
+  char *owned = NULL;
+  bool text = o->kind == TEXT_IR || o->kind == TEXT_DOT || o->kind == TEXT_LOOPS;
+  const char *output = o->out_path ? o->out_path : text ? NULL : default_output(m, o->kind, &owned);
+  const crt_file_use uses[] = {{o->out_path ? "-o" : "the output", is_stdout(output) ? NULL : output, true},
+                               {"the model", o->model_path, false},
+                               {"--weights", o->weights, false}};
+  crt_error e;
+  int status = crt_check_file_uses(uses, 3, &e) ? 2 : 0;
+  if (status) fprintf(stderr, "cratec build: error: %s\n", e.msg);
+  free(owned);
+  return status;
+}
+
 int cmd_build(int argc, char **argv) {
   BuildOptions o;
   int status = parse_options(argc, argv, &o);
   if (status) return status < 0 ? 0 : status;
   Model *m = load_model(o.model_path);
   if (!m) return 1;
-  status = o.kind == TEXT_IR || o.kind == TEXT_DOT ? emit_graph(m, &o) : compile(m, &o);
+  status = check_output(m, &o);
+  if (!status) status = o.kind == TEXT_IR || o.kind == TEXT_DOT ? emit_graph(m, &o) : compile(m, &o);
   model_free(m);
   return status;
 }
