@@ -16,6 +16,7 @@
 #ifndef CRATERT_H
 #define CRATERT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,11 @@ int crt_fail(crt_error *e, const char *fmt, ...) __attribute__((format(printf, 2
 /* One option of a command: "--weights FILE", "--threads N", "-O2" (a short
  * name of two characters takes its value attached: "-O" with "-O2"). */
 typedef enum { CRT_ARG_FLAG, CRT_ARG_STRING, CRT_ARG_INT, CRT_ARG_DOUBLE } crt_arg_type;
+
+/* An integer option never stores CRT_ARG_UNSET (it is out of range) and a
+ * number option only finite values, so CRT_ARG_UNSET and NaN as defaults
+ * tell "not given" from anything a user can type. */
+#define CRT_ARG_UNSET LONG_MIN
 
 typedef struct crt_option {
   const char *name;      /* "--weights", "-o", "-O" */
