@@ -315,7 +315,7 @@ int host_train(const host *h, int argc, char **argv) {
       {"--weight-decay", CRT_ARG_DOUBLE, &o.weight_decay, "X", "weight decay"},
       {"--seed", CRT_ARG_INT, &o.seed, "S", "seed of initialisation and data order"},
       {"--weights", CRT_ARG_STRING, &o.weights, "FILE", "start from these weights"},
-      {"--resume", CRT_ARG_STRING, &o.resume, "CKPT", "continue a saved run exactly (its recipe wins)"},
+      {"--resume", CRT_ARG_STRING, &o.resume, "CKPT", "continue a saved run exactly (--lr, --optimizer, --weight-decay, --seed refused)"},
       {"--log", CRT_ARG_STRING, &o.log, "CSV", "metrics per epoch (appended on resume)"},
       {"--log-rate", CRT_ARG_FLAG, &o.log_rate, NULL, "also log per-layer R^c and sparsity"},
       {"--rate-batch", CRT_ARG_INT, &o.rate_batch, "N", "test images for --log-rate (default 16)"},
