@@ -292,13 +292,14 @@ int crt_lock_open(crt_lock *l, const char *path, crt_error *e) {
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       err = errno;
-      char pid[16] = "";
+      char pid[16] = "", holder[40] = "";
       ssize_t n = read(fd, pid, sizeof pid - 1);
-      long holder = n > 0 ? strtol(pid, NULL, 10) : 0;
+      if (n > 0 && strtol(pid, NULL, 10) > 0)   /* not yet written by a run just starting */
+        snprintf(holder, sizeof holder, " (process %ld)", strtol(pid, NULL, 10));
       close(fd);
       if (err != EWOULDBLOCK) break;
-      crt_fail(e, "%s: another run (process %ld) holds %s and is writing this checkpoint; "
-                  "wait for it to finish or save elsewhere", path, holder, l->path);
+      crt_fail(e, "%s: another run%s holds %s and is writing this checkpoint; wait for it to "
+                  "finish or save elsewhere", path, holder, l->path);
       free(l->path);
       l->path = NULL;
       return -1;
