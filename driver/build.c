@@ -165,17 +165,21 @@ static Model *load_model(const char *path) {
 
 static bool is_stdout(const char *path) { return !path || strcmp(path, "-") == 0; }
 
-static FILE *open_output(const char *path) {
-  FILE *out = is_stdout(path) ? stdout : fopen(path, "w");
-  if (!out) fprintf(stderr, "cratec build: error: cannot write '%s': %s\n", path, strerror(errno));
-  return out;
+/* A text output: stdout, or FILE through crt_output (a device or FIFO is
+ * written through, a symlink followed, a regular file replaced only once
+ * complete). */
+static FILE *open_output(const char *path, crt_output *file) {
+  if (is_stdout(path)) return stdout;
+  crt_error e;
+  if (crt_output_open(file, path, &e) == 0) return file->fp;
+  fprintf(stderr, "cratec build: error: %s\n", e.msg);
+  return NULL;
 }
 
-static int close_output(FILE *out, const char *path) {
-  bool ok = !ferror(out);
-  if (!is_stdout(path)) ok &= fclose(out) == 0;
-  if (ok) return 0;
-  fprintf(stderr, "cratec build: error: writing '%s' failed\n", is_stdout(path) ? "<stdout>" : path);
+static int close_output(const char *path, crt_output *file) {
+  crt_error e;
+  if (is_stdout(path) ? !ferror(stdout) : crt_output_commit(file, &e) == 0) return 0;
+  fprintf(stderr, "cratec build: error: %s\n", is_stdout(path) ? "writing <stdout> failed" : e.msg);
   return 1;
 }
 
@@ -191,11 +195,12 @@ static int emit_graph(const Model *m, const BuildOptions *o) {
     ir_graph_free(g);
     return 1;
   }
-  FILE *out = open_output(o->out_path);
+  crt_output file;
+  FILE *out = open_output(o->out_path, &file);
   int status = 1;
   if (out) {
     (o->kind == TEXT_IR ? ir_print : ir_print_dot)(out, g);
-    status = close_output(out, o->out_path);
+    status = close_output(o->out_path, &file);
   }
   ir_graph_free(g);
   return status;
@@ -315,17 +320,18 @@ static bool write_library_files(const Model *m, const char *prefix, const char *
                                 char **api_source) {
   const char *slash = strrchr(output, '/');
   char *header = xasprintf("%.*s%s.h", slash ? (int)(slash - output + 1) : 0, output, prefix);
-  FILE *h = open_output(header);
+  crt_output file;
+  FILE *h = open_output(header, &file);
   bool ok = h != NULL;
   if (ok) {
     lower_write_header(h, m, prefix);
-    ok = close_output(h, header) == 0;
+    ok = close_output(header, &file) == 0;
   }
   *api_source = xasprintf("%s.api.c", output);
-  FILE *c = ok ? open_output(*api_source) : NULL;
+  FILE *c = ok ? open_output(*api_source, &file) : NULL;
   if (c) {
     lower_write_api_source(c, prefix, embedded);
-    ok = close_output(c, *api_source) == 0;
+    ok = close_output(*api_source, &file) == 0;
   }
   free(header);
   return ok && c;
@@ -333,10 +339,11 @@ static bool write_library_files(const Model *m, const char *prefix, const char *
 
 static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, const Target *t) {
   if (o->kind == TEXT_LOOPS) {
-    FILE *out = open_output(o->out_path);
+    crt_output file;
+    FILE *out = open_output(o->out_path, &file);
     if (!out) return 1;
     lmodule_print(out, l->module);
-    return close_output(out, o->out_path);
+    return close_output(o->out_path, &file);
   }
   char *owned = NULL, *api_source = NULL, piped[] = "/tmp/cratec-out-XXXXXX";
   const char *output = o->out_path ? o->out_path : default_output(m, o->kind, &owned);
@@ -375,7 +382,7 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
     if (!status) {
       fwrite(text, 1, size, stdout);
       free((void *)text);
-      status = close_output(stdout, "-");
+      status = close_output("-", NULL);
     }
     remove(output);
     rmdir(piped);
@@ -409,13 +416,30 @@ static int compile(const Model *m, const BuildOptions *o) {
   return status;
 }
 
+/* An output that is the model or its weights would destroy what it is
+ * built from: 2 after saying so, else 0. */
+static int check_output(const Model *m, const BuildOptions *o) {
+  char *owned = NULL;
+  bool text = o->kind == TEXT_IR || o->kind == TEXT_DOT || o->kind == TEXT_LOOPS;
+  const char *output = o->out_path ? o->out_path : text ? NULL : default_output(m, o->kind, &owned);
+  const crt_file_use uses[] = {{o->out_path ? "-o" : "the output", is_stdout(output) ? NULL : output, true},
+                               {"the model", o->model_path, false},
+                               {"--weights", o->weights, false}};
+  crt_error e;
+  int status = crt_check_file_uses(uses, 3, &e) ? 2 : 0;
+  if (status) fprintf(stderr, "cratec build: error: %s\n", e.msg);
+  free(owned);
+  return status;
+}
+
 int cmd_build(int argc, char **argv) {
   BuildOptions o;
   int status = parse_options(argc, argv, &o);
   if (status) return status < 0 ? 0 : status;
   Model *m = load_model(o.model_path);
   if (!m) return 1;
-  status = o.kind == TEXT_IR || o.kind == TEXT_DOT ? emit_graph(m, &o) : compile(m, &o);
+  status = check_output(m, &o);
+  if (!status) status = o.kind == TEXT_IR || o.kind == TEXT_DOT ? emit_graph(m, &o) : compile(m, &o);
   model_free(m);
   return status;
 }

@@ -4,6 +4,7 @@
 #include "cratert_host.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ static int store(const crt_option *o, const char *value, crt_error *e) {
   case CRT_ARG_INT: {
     errno = 0;
     long v = strtol(value, &end, 10);
-    if (errno || end == value || *end)
+    if (errno || end == value || *end || v == CRT_ARG_UNSET)
       return crt_fail(e, "option '%s' expects an integer, got '%s'", o->name, value);
     *(long *)o->dest = v;
     return 0;
@@ -39,8 +40,8 @@ static int store(const crt_option *o, const char *value, crt_error *e) {
   case CRT_ARG_DOUBLE: {
     errno = 0;
     double v = strtod(value, &end);
-    if (errno || end == value || *end)
-      return crt_fail(e, "option '%s' expects a number, got '%s'", o->name, value);
+    if (errno || end == value || *end || !isfinite(v))
+      return crt_fail(e, "option '%s' expects a finite number, got '%s'", o->name, value);
     *(double *)o->dest = v;
     return 0;
   }

@@ -2,16 +2,19 @@
 #include "data_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int data_open(data_file *f, const char *path, crt_error *e) {
   f->path = path;
-  errno = 0;
-  f->gz = gzopen(path, "rb");
-  if (!f->gz)
-    return crt_fail(e, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-  return 0;
+  int fd = crt_open_regular(path, O_RDONLY, e);
+  if (fd < 0) return -1;
+  f->gz = gzdopen(fd, "rb");
+  if (f->gz) return 0;
+  close(fd);
+  return crt_fail(e, "%s: cannot open: out of memory", path);
 }
 
 void data_close(data_file *f) {
@@ -29,8 +32,9 @@ static int read_some(data_file *f, void *buf, size_t n, size_t *got, crt_error *
     if (r < 0) {
       int code;
       const char *msg = gzerror(f->gz, &code);
-      size_t len = strlen(f->path);   /* zlib prefixes the path; ours already leads */
-      if (strncmp(msg, f->path, len) == 0 && strncmp(msg + len, ": ", 2) == 0) msg += len + 2;
+      /* zlib prefixes "<fd:N>: "; the path leads our message instead */
+      const char *colon = strstr(msg, ": ");
+      if (msg[0] == '<' && colon) msg = colon + 2;
       return crt_fail(e, "%s: cannot read: %s", f->path,
                       code == Z_ERRNO ? strerror(errno) : msg);
     }

@@ -27,6 +27,13 @@ int host_parse_io(const host *h, io_opts *o, const crt_option *opts, int argc, c
             h->cmd);
     return HOST_USAGE;
   }
+  crt_error e;
+  const crt_file_use uses[] = {{"--output", o->output, true}, {"--input", o->input, false},
+                               {"--weights", o->weights, false}};
+  if (crt_check_file_uses(uses, 3, &e)) {
+    host_fail(h, &e);
+    return HOST_USAGE;
+  }
   return -1;
 }
 

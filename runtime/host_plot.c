@@ -106,16 +106,11 @@ int train_plot(const char *path, const char *title, const train_history *h, crt_
   int total = 4 + (h->rates ? 2 * h->depth : 0);
   double *x = malloc((size_t)h->count * sizeof *x);
   double *ys = malloc((size_t)h->count * total * sizeof *ys);
-  char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = x && ys ? fopen(tmp, "w") : NULL;
-  int rc = 0;
-  if (!f) {
-    rc = crt_fail(e, "%s: cannot write the plot", tmp);
-  } else {
-    write_svg(f, title, h, x, ys);
-    if (fclose(f) != 0 || rename(tmp, path) != 0)
-      rc = crt_fail(e, "%s: cannot write the plot", path);
+  crt_output out;
+  int rc = x && ys ? crt_output_open(&out, path, e) : crt_fail(e, "%s: out of memory", path);
+  if (!rc) {
+    write_svg(out.fp, title, h, x, ys);
+    rc = crt_output_commit(&out, e);
   }
   free(x), free(ys);
   return rc;

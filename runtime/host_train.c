@@ -1,9 +1,11 @@
 /* train: seeded, resumable training on a data set (docs/cli.md §2.3): the
  * description's recipe overridden by flags, a progress line, a test-split
  * evaluation and a checkpoint every epoch, a CSV log and an SVG plot.
- * SIGINT/SIGTERM set a flag; the loop saves at the next step boundary and
- * exits 128 + signal. --time-budget stops the same way but still
- * evaluates, logs and exits 0. */
+ * SIGINT, SIGTERM and SIGHUP set a flag; the loop saves at the next step
+ * boundary and exits 128 + signal. --time-budget stops the same way but
+ * still evaluates, logs and exits 0. Every option and output is checked
+ * before the first step, and each epoch's checkpoint is saved before its
+ * evaluation, log row and plot, so none of them can cost it. */
 #include "host_train.h"
 
 #include <math.h>
@@ -26,8 +28,10 @@ typedef struct trainer {
   float *images, *logits, *rate_images;
   int64_t *labels, batch, rate_count;
   train_history history;
+  int64_t eval_batch;
   crt_metrics log;
   bool log_open;
+  crt_lock lock;
   char plot_path[1024];
 } trainer;
 
@@ -46,8 +50,10 @@ static int recipe(trainer *t, crt_optimizer_config *opt, crt_schedule *sched, cr
   if (!isnan(o->weight_decay)) opt->weight_decay = o->weight_decay;
   *sched = c->schedule;
   if (!isnan(o->lr)) sched->base_lr = o->lr;
-  if (o->epochs) sched->epochs = o->epochs;
-  if (sched->epochs < 1) return crt_fail(e, "--epochs %ld: must be at least 1", o->epochs);
+  if (o->epochs != CRT_ARG_UNSET) sched->epochs = o->epochs;
+  if (sched->epochs < 1)
+    return crt_fail(e, "the model's train block has %lld epochs; pass --epochs",
+                    (long long)sched->epochs);
   return crt_schedule_check(sched, e);
 }
 
@@ -64,6 +70,12 @@ static int setup_data(trainer *t, crt_error *e) {
   if (t->train.count < t->batch)
     return crt_fail(e, "the training split has %lld images, fewer than one batch of %lld",
                     (long long)t->train.count, (long long)t->batch);
+  /* A batch beyond the split evaluates nothing more; the scratch for both
+   * batches is taken now, so running short of memory fails before the
+   * first step rather than after an epoch. */
+  t->eval_batch = o->eval_batch < t->test.count ? o->eval_batch : t->test.count;
+  if (crt_session_reserve(t->s, t->batch > t->eval_batch ? t->batch : t->eval_batch, e))
+    return -1;
   uint64_t seed = o->seed >= 0 ? (uint64_t)o->seed : t->m->train.seed;
   if (crt_loader_init(&t->loader, &t->train, t->batch, true, true, seed, e)) return -1;
   size_t image = (size_t)t->m->channels * t->m->height * t->m->width;
@@ -110,7 +122,7 @@ static int setup_state(trainer *t, crt_error *e) {
     return crt_fail(e, "%s: saved with %lld steps per epoch, this run has %lld (use the same "
                        "--data and --batch)", t->o->resume,
                     (long long)t->progress.steps_per_epoch, (long long)steps);
-  if (t->o->epochs) t->progress.schedule.epochs = t->o->epochs;
+  if (t->o->epochs != CRT_ARG_UNSET) t->progress.schedule.epochs = t->o->epochs;
   crt_loader_position pos = {t->progress.epoch, t->progress.step_in_epoch * t->batch,
                              t->progress.rng};
   return crt_loader_seek(&t->loader, &pos, e);
@@ -126,7 +138,7 @@ static int save(trainer *t, crt_error *e) {
 /* Evaluation, measures, log row and plot at the end of an epoch (or of a
  * partial one stopped by the time budget). */
 static int finish_epoch(trainer *t, epoch_record *r, crt_error *e) {
-  if (host_evaluate(t->s, &t->test, t->o->eval_batch, &r->test_accuracy, &r->test_loss, e))
+  if (host_evaluate(t->s, &t->test, t->eval_batch, &r->test_accuracy, &r->test_loss, e))
     return -1;
   if (t->o->log_rate) {
     int depth = t->m->depth;
@@ -165,7 +177,7 @@ static int run_epoch(trainer *t, crt_progress *bar, double deadline, epoch_recor
     seen += n, loss_sum += loss * (double)n;
     p->step_in_epoch++;
     crt_progress_step(bar, loss, n);
-    if (stop_signal || (deadline > 0 && crt_clock() > deadline)) break;
+    if (stop_signal || crt_clock() > deadline) break;
   }
   double elapsed = crt_clock() - start;
   *r = (epoch_record){p->epoch + (double)p->step_in_epoch / (double)p->steps_per_epoch,
@@ -184,9 +196,9 @@ static int train_loop(trainer *t, crt_error *e) {
   crt_train_progress *p = &t->progress;
   crt_progress bar;
   crt_progress_init(&bar, stderr, p->schedule.epochs, p->steps_per_epoch);
-  double deadline = t->o->time_budget > 0 ? crt_clock() + t->o->time_budget : 0;
+  double deadline = crt_clock() + t->o->time_budget;   /* infinite without a budget */
   while (p->epoch < p->schedule.epochs) {
-    if (deadline > 0 && crt_clock() > deadline) {   /* spent exactly at an epoch's end */
+    if (crt_clock() > deadline) {   /* spent exactly at an epoch's end */
       time_used(t);
       break;
     }
@@ -200,16 +212,20 @@ static int train_loop(trainer *t, crt_error *e) {
               t->h->prog, (int)stop_signal, t->o->save);
       return 128 + stop_signal;
     }
-    if (finish_epoch(t, &r, e)) return -1;
-    char summary[128];
-    snprintf(summary, sizeof summary, "train acc %.4f  test acc %.4f  test loss %.4f",
-             r.train_accuracy, r.test_accuracy, r.test_loss);
-    crt_progress_end_epoch(&bar, summary);
     if (!stopped) {
       p->epoch++, p->step_in_epoch = 0;
       crt_loader_next_epoch(&t->loader);
     }
     if (save(t, e)) return -1;
+    if (finish_epoch(t, &r, e)) {
+      size_t len = strlen(e->msg);
+      snprintf(e->msg + len, sizeof e->msg - len, " (the checkpoint %s is saved)", t->o->save);
+      return -1;
+    }
+    char summary[128];
+    snprintf(summary, sizeof summary, "train acc %.4f  test acc %.4f  test loss %.4f",
+             r.train_accuracy, r.test_accuracy, r.test_loss);
+    crt_progress_end_epoch(&bar, summary);
     if (stopped) {
       time_used(t);
       break;
@@ -221,19 +237,57 @@ static int train_loop(trainer *t, crt_error *e) {
   return 0;
 }
 
+/* What the command line alone decides: a mistake here costs nothing. */
+static int check_options(const train_opts *o, crt_error *e) {
+  if (!o->save) return crt_fail(e, "--save CKPT is required");
+  if (o->epochs != CRT_ARG_UNSET && o->epochs < 1)
+    return crt_fail(e, "--epochs %ld: must be at least 1", o->epochs);
+  if (o->batch < 0) return crt_fail(e, "--batch %ld: must be at least 1", o->batch);
+  if (o->eval_batch < 1) return crt_fail(e, "--eval-batch %ld: must be at least 1", o->eval_batch);
+  if (o->rate_batch < 1) return crt_fail(e, "--rate-batch %ld: must be at least 1", o->rate_batch);
+  if (!(o->time_budget > 0))
+    return crt_fail(e, "--time-budget %g: must be more than 0 seconds", o->time_budget);
+  if (!o->resume) return 0;
+  if (o->weights) return crt_fail(e, "--resume and --weights exclude each other");
+  /* The checkpoint holds the optimizer's state and the data order: a
+   * resumed run continues exactly, so these would be silently ignored. */
+  const char *recipe = !isnan(o->lr) ? "--lr" : o->optimizer ? "--optimizer"
+                       : !isnan(o->weight_decay) ? "--weight-decay" : o->seed >= 0 ? "--seed" : NULL;
+  if (recipe)
+    return crt_fail(e, "%s cannot change a resumed run: --resume continues %s with its saved "
+                       "learning rate, optimizer, weight decay and seed (to train on from its "
+                       "weights with new ones, pass it as --weights)", recipe, o->resume);
+  return 0;
+}
+
+/* The outputs: none is an input or another output, each can be written
+ * now, and no other run is saving to the checkpoint. */
+static int claim_outputs(trainer *t, crt_error *e) {
+  const train_opts *o = t->o;
+  /* Resuming from the checkpoint being saved is the usual case: it is read
+   * whole before the first save. */
+  const char *resume = o->resume && !crt_same_file(o->resume, o->save) ? o->resume : NULL;
+  const crt_file_use uses[] = {{"--save", o->save, true}, {"--plot", t->plot_path, true},
+                               {"--log", o->log, true}, {"--weights", o->weights, false},
+                               {"--resume", resume, false}};
+  if (crt_check_file_uses(uses, sizeof uses / sizeof uses[0], e) ||
+      crt_output_check(o->save, e) || crt_output_check(t->plot_path, e))
+    return -1;
+  return crt_lock_open(&t->lock, o->save, e);
+}
+
 static int run(trainer *t, crt_error *e) {
   const train_opts *o = t->o;
-  if (!o->save) return crt_fail(e, "--save CKPT is required");
-  if (o->resume && o->weights) return crt_fail(e, "--resume and --weights exclude each other");
-  if (!(t->s = crt_session_create(t->h->model, o->weights, e))) return -1;
-  t->m = crt_session_info(t->s);
-  t->history.depth = t->m->depth, t->history.rates = o->log_rate;
   snprintf(t->plot_path, sizeof t->plot_path, "%s", o->plot ? o->plot : o->save);
   if (!o->plot) {
     char *dot = strrchr(t->plot_path, '.'), *slash = strrchr(t->plot_path, '/');
     if (dot && (!slash || dot > slash)) *dot = 0;
     strncat(t->plot_path, ".svg", sizeof t->plot_path - strlen(t->plot_path) - 1);
   }
+  if (claim_outputs(t, e)) return -1;
+  if (!(t->s = crt_session_create(t->h->model, o->weights, e))) return -1;
+  t->m = crt_session_info(t->s);
+  t->history.depth = t->m->depth, t->history.rates = o->log_rate;
   if (setup_data(t, e) || setup_state(t, e)) return -1;
   if (o->log) {
     if (o->resume && train_log_read(&t->history, o->log, e)) return -1;
@@ -244,12 +298,13 @@ static int run(trainer *t, crt_error *e) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);   /* a closed terminal stops the run as cleanly */
   return train_loop(t, e);
 }
 
 int host_train(const host *h, int argc, char **argv) {
-  train_opts o = {.seed = -1, .lr = NAN, .weight_decay = NAN, .eval_batch = 256,
-                  .rate_batch = 16};
+  train_opts o = {.epochs = CRT_ARG_UNSET, .seed = -1, .lr = NAN, .weight_decay = NAN,
+                  .time_budget = INFINITY, .eval_batch = 256, .rate_batch = 16};
   const crt_option opts[] = {
       {"--data", CRT_ARG_STRING, &o.data, "SPEC", "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR"},
       {"--save", CRT_ARG_STRING, &o.save, "CKPT", "checkpoint, written every epoch and on stop"},
@@ -260,7 +315,7 @@ int host_train(const host *h, int argc, char **argv) {
       {"--weight-decay", CRT_ARG_DOUBLE, &o.weight_decay, "X", "weight decay"},
       {"--seed", CRT_ARG_INT, &o.seed, "S", "seed of initialisation and data order"},
       {"--weights", CRT_ARG_STRING, &o.weights, "FILE", "start from these weights"},
-      {"--resume", CRT_ARG_STRING, &o.resume, "CKPT", "continue a saved run exactly (its recipe wins)"},
+      {"--resume", CRT_ARG_STRING, &o.resume, "CKPT", "continue a saved run exactly (--lr, --optimizer, --weight-decay, --seed refused)"},
       {"--log", CRT_ARG_STRING, &o.log, "CSV", "metrics per epoch (appended on resume)"},
       {"--log-rate", CRT_ARG_FLAG, &o.log_rate, NULL, "also log per-layer R^c and sparsity"},
       {"--rate-batch", CRT_ARG_INT, &o.rate_batch, "N", "test images for --log-rate (default 16)"},
@@ -273,13 +328,12 @@ int host_train(const host *h, int argc, char **argv) {
   int rc = host_parse(h, "--data SPEC --save CKPT [options]", opts, argc, argv, &o.help,
                       &o.threads);
   if (rc >= 0) return rc;
-  if (o.epochs < 0 || o.batch < 0 || o.eval_batch < 1 || o.rate_batch < 1 || o.time_budget < 0) {
-    fprintf(stderr, "%s train: error: --epochs, --batch, --eval-batch, --rate-batch and "
-                    "--time-budget must be positive\n", h->prog);
-    return HOST_USAGE;
-  }
   trainer t = {.h = h, .o = &o};
   crt_error e;
+  if (check_options(&o, &e)) {
+    host_fail(h, &e);
+    return HOST_USAGE;
+  }
   rc = run(&t, &e);
   if (rc < 0) rc = host_fail(h, &e);
   if (t.log_open) crt_metrics_close(&t.log);
@@ -288,5 +342,6 @@ int host_train(const host *h, int argc, char **argv) {
   crt_loader_free(&t.loader);
   crt_dataset_free(&t.train), crt_dataset_free(&t.test);
   crt_session_free(t.s);
+  crt_lock_release(&t.lock);
   return rc;
 }

@@ -36,7 +36,7 @@ int train_log_write(crt_metrics *m, const train_history *h, const epoch_record *
 int train_log_read(train_history *h, const char *path, crt_error *e);
 
 /* An SVG of loss and accuracy over epochs and, with rates, per-layer R^c
- * and non-zero fraction; written atomically enough (temporary + rename). */
+ * and non-zero fraction, written as crt_output writes (atomically). */
 int train_plot(const char *path, const char *title, const train_history *h, crt_error *e);
 
 #endif

@@ -1,8 +1,11 @@
 /* The train command's history of epochs and its CSV log. */
 #include "host_train.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { FIXED_COLUMNS = 8 };
 static const char *const fixed_names[FIXED_COLUMNS] = {
@@ -85,8 +88,13 @@ static int parse_row(train_history *h, char *line, epoch_record *r, crt_error *e
 }
 
 int train_log_read(train_history *h, const char *path, crt_error *e) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
+  if (access(path, F_OK) != 0) return 0;
+  int fd = crt_open_regular(path, O_RDONLY, e);
+  FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+  if (!f) {
+    if (fd >= 0) close(fd);
+    return fd >= 0 ? crt_fail(e, "%s: cannot read: %s", path, strerror(errno)) : -1;
+  }
   char *line = NULL;
   size_t cap = 0;
   int rc = 0, lineno = 0;

@@ -3,8 +3,10 @@
 #include "cratert_host.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_columns(const char *path, const char *const *columns, crt_error *e) {
   if (!columns || !columns[0]) return crt_fail(e, "%s: a metrics log needs columns", path);
@@ -59,9 +61,12 @@ int crt_metrics_open(crt_metrics *m, const char *path, const char *const *column
     return crt_fail(e, "%s: out of memory", path);
   }
   for (const char *const *c = columns; *c; c++) m->columns++;
-  m->file = fopen(path, "a+");   /* reads from the start, writes at the end */
+  /* Read back and appended to, so a regular file (a FIFO would block);
+   * "a+" reads from the start and writes at the end. */
+  int fd = crt_open_regular(path, O_RDWR | O_CREAT | O_APPEND, e);
+  if (fd >= 0 && !(m->file = fdopen(fd, "a+"))) close(fd);
   int rc = m->file ? start_log(m, header, e)
-                   : crt_fail(e, "%s: cannot open: %s", path, strerror(errno));
+           : fd < 0 ? -1 : crt_fail(e, "%s: cannot open: %s", path, strerror(errno));
   free(header);
   if (rc) crt_metrics_close(m);
   return rc;

@@ -33,14 +33,11 @@ crt_st_file *crt_st_open_memory(const void *data, size_t size, const char *name,
 }
 
 crt_st_file *crt_st_open(const char *path, crt_error *e) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    crt_fail(e, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
+  int fd = crt_open_regular(path, O_RDONLY, e);
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    crt_fail(e, "%s: not a regular file", path);
+  if (fd < 0) return NULL;
+  if (fstat(fd, &st) != 0) {
+    crt_fail(e, "%s: cannot open: %s", path, strerror(errno));
     close(fd);
     return NULL;
   }

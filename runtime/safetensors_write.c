@@ -1,16 +1,10 @@
-/* Writing safetensors files atomically: the bytes go to a temporary file in
- * the target's directory, reach the disk (fsync), and only then replace the
- * target by rename, whose directory entry is synced in turn. A crash or a
+/* Writing safetensors files, atomically through crt_output: a crash or a
  * full disk leaves either the old file or the new one, never half of one. */
 #include "safetensors_internal.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int check_metadata(const char *path, const char *const *metadata, crt_error *e) {
   for (const char *const *kv = metadata; kv && kv[0]; kv += 2)
@@ -91,70 +85,15 @@ static char *build_header(const crt_tensor *tensors, int n, const char *const *m
   return header;
 }
 
-static int write_all(FILE *fp, const void *data, size_t size) {
-  return size == 0 || fwrite(data, 1, size, fp) == size ? 0 : -1;
-}
-
-static int write_contents(FILE *fp, const char *header, size_t header_len,
-                          const crt_tensor *tensors, int n) {
+/* Stops at the first failed write; the stream's error flag reports it. */
+static void write_contents(FILE *fp, const char *header, size_t header_len,
+                           const crt_tensor *tensors, int n) {
   uint64_t len = header_len;   /* little-endian on every supported host */
-  if (write_all(fp, &len, sizeof len) || write_all(fp, header, header_len)) return -1;
+  if (fwrite(&len, sizeof len, 1, fp) != 1 || fwrite(header, 1, header_len, fp) != header_len)
+    return;
   for (int i = 0; i < n; i++)
-    if (write_all(fp, tensors[i].data, tensors[i].nbytes)) return -1;
-  return fflush(fp) || fsync(fileno(fp)) ? -1 : 0;
-}
-
-/* A new file beside PATH (same file system, so rename is atomic), created
- * with O_EXCL under a name no other writer uses; its name goes to TMP. */
-static int create_temporary(const char *path, char *tmp, size_t size) {
-  static _Atomic unsigned counter;
-  for (int attempt = 0; attempt < 100; attempt++) {
-    snprintf(tmp, size, "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST) return fd;
-  }
-  return -1;
-}
-
-static int sync_directory_of(const char *path) {
-  char *copy = strdup(path);
-  if (!copy) return -1;
-  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  free(copy);
-  if (fd < 0) return -1;
-  int rc = fsync(fd);
-  close(fd);
-  return rc;
-}
-
-/* errno, or EIO when a failing call left it unset (a short fwrite may). */
-static int last_error(void) { return errno ? errno : EIO; }
-
-static int write_atomically(const char *path, const char *header, size_t header_len,
-                            const crt_tensor *tensors, int n, crt_error *e) {
-  size_t tmp_size = strlen(path) + 64;
-  char *tmp = malloc(tmp_size);
-  if (!tmp) return crt_fail(e, "%s: out of memory", path);
-  int fd = create_temporary(path, tmp, tmp_size);
-  if (fd < 0) {
-    crt_fail(e, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-    free(tmp);
-    return -1;
-  }
-  FILE *fp = fdopen(fd, "wb");
-  int failure = !fp || write_contents(fp, header, header_len, tensors, n) ? last_error() : 0;
-  if ((fp ? fclose(fp) : close(fd)) != 0 && !failure) failure = last_error();
-  if (!failure && rename(tmp, path) != 0) failure = last_error();
-  int rc = 0;
-  if (failure) {
-    unlink(tmp);
-    rc = crt_fail(e, "%s: cannot write: %s", path, strerror(failure));
-  } else if (sync_directory_of(path) != 0) {
-    rc = crt_fail(e, "%s: written, but its directory could not be synced: %s", path,
-                  strerror(errno));
-  }
-  free(tmp);
-  return rc;
+    if (tensors[i].nbytes && fwrite(tensors[i].data, 1, tensors[i].nbytes, fp) != tensors[i].nbytes)
+      return;
 }
 
 int crt_st_write(const char *path, const crt_tensor *tensors, int n, const char *const *metadata,
@@ -164,7 +103,12 @@ int crt_st_write(const char *path, const crt_tensor *tensors, int n, const char 
   size_t header_len = 0;
   char *header = build_header(tensors, n, metadata, &header_len);
   if (!header) return crt_fail(e, "%s: out of memory building the header", path);
-  int rc = write_atomically(path, header, header_len, tensors, n, e);
+  crt_output out;
+  int rc = crt_output_open(&out, path, e);
+  if (!rc) {
+    write_contents(out.fp, header, header_len, tensors, n);
+    rc = crt_output_commit(&out, e);
+  }
   free(header);
   return rc;
 }

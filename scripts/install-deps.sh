@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   llvm-19-dev clang-19 libclang-rt-19-dev   # LLVM C API backend; clang-19 for libFuzzer targets
+  libomp-19-dev                             # OpenMP for clang-19 (the fuzz build; gcc has its own)
   libxsmm-dev libblas-dev                   # JIT GEMM kernels (libxsmm links BLAS for its fallback)
   check                                     # unit test framework (run under CTest)
   libcjson-dev zlib1g-dev                   # safetensors headers, gzipped IDX data

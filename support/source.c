@@ -1,8 +1,10 @@
 #include "support.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 SourceFile *source_from_string(const char *path, const char *text, size_t len) {
   /* A UTF-8 byte-order mark is not part of the program. */
@@ -18,10 +20,18 @@ SourceFile *source_from_string(const char *path, const char *text, size_t len) {
 }
 
 SourceFile *source_read(const char *path, char **err) {
-  FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  if (!fp) {
-    *err = xasprintf("cannot open '%s': %s", path, strerror(errno));
-    return NULL;
+  FILE *fp = stdin;
+  if (strcmp(path, "-") != 0) {
+    crt_error e;
+    int fd = crt_open_regular(path, O_RDONLY, &e);
+    if (fd >= 0 && !(fp = fdopen(fd, "rb"))) {
+      crt_fail(&e, "%s: cannot open: %s", path, strerror(errno));
+      close(fd);
+    }
+    if (fd < 0 || !fp) {
+      *err = xstrdup(e.msg);
+      return NULL;
+    }
   }
   StrBuf sb = {0};
   char chunk[65536];

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -337,6 +339,41 @@ START_TEST(test_huge_file_refused) {
 }
 END_TEST
 
+/* 20 errors on one 2.7 MB line: each snippet is a window of the line, so
+ * the diagnostics stay a few kilobytes (they were 108 MB, printed a byte
+ * per system call). */
+START_TEST(test_long_line_snippets_are_windows) {
+  size_t n = 2700000;
+  char *text = xmalloc(n);
+  for (size_t i = 0; i < n; i += 2) memcpy(text + i, "@ ", 2);
+  char *diagnostics;
+  ck_assert_ptr_null(parse_bytes(text, n, &diagnostics));
+  ck_assert_ptr_nonnull(strstr(diagnostics, "too many errors"));
+  ck_assert_uint_lt(strlen(diagnostics), 8000);
+  ck_assert_ptr_nonnull(strstr(diagnostics, "\n    @ @ @"));
+  ck_assert_ptr_nonnull(strstr(diagnostics, " @ @...\n"));
+  free(diagnostics);
+  free(text);
+}
+END_TEST
+
+/* A FIFO as the model would block forever waiting for a writer. */
+START_TEST(test_fifo_source_refused) {
+  char dir[] = "/tmp/cratec_fifo_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char *path = xasprintf("%s/m.crate", dir);
+  ck_assert_int_eq(mkfifo(path, 0666), 0);
+  char *err = NULL;
+  ck_assert_ptr_null(source_read(path, &err));
+  char *expected = xasprintf("%s: not a regular file (a FIFO)", path);
+  ck_assert_str_eq(err, expected);
+  free(expected), free(err);
+  remove(path);
+  rmdir(dir);
+  free(path);
+}
+END_TEST
+
 START_TEST(test_empty_and_blank_files) {
   expect_rejected("", 0, "no 'model' block");
   const char *blank = "\n\n  \t# only a comment\n;;\n";
@@ -362,6 +399,8 @@ int main(void) {
   tcase_add_test(tc, test_long_line_and_huge_numbers);
   tcase_add_test(tc, test_error_flood_is_bounded);
   tcase_add_test(tc, test_huge_file_refused);
+  tcase_add_test(tc, test_long_line_snippets_are_windows);
+  tcase_add_test(tc, test_fifo_source_refused);
   tcase_add_test(tc, test_empty_and_blank_files);
   suite_add_tcase(s, tc);
   return run_suite(s);

@@ -200,7 +200,7 @@ START_TEST(truncated_and_missing_files_on_disk) {
   ck_assert_str_eq(e.msg, expected);
 
   ck_assert_ptr_null(crt_st_open(dir, &e));
-  snprintf(expected, sizeof expected, "%s: not a regular file", dir);
+  snprintf(expected, sizeof expected, "%s: not a regular file (a directory)", dir);
   ck_assert_str_eq(e.msg, expected);
   unlink(path);
   ck_assert_ptr_null(crt_st_open(path, &e));
