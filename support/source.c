@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include "cratert_files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

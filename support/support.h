@@ -2,9 +2,9 @@
  * arrays, source files and diagnostics.
  *
  * The runtime (libcratert) does not use this: generated code must link with
- * the runtime alone. Nor does this use the runtime: a layer that needs a
- * runtime header includes it itself, so the compiler's base stays free of
- * the runtime's libraries. */
+ * the runtime alone. This uses of the runtime only its files module
+ * (cratert_files.h: a source is read as the runtime reads any input, regular
+ * files only), so the compiler's base stays free of the runtime's libraries. */
 #ifndef CRATEC_SUPPORT_H
 #define CRATEC_SUPPORT_H
 
