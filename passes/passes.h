@@ -96,6 +96,7 @@ void pipeline_list(FILE *out);
  * offset clear of the overlapping ones already placed. Offsets are multiples
  * of 16 floats (64 bytes). */
 typedef struct MemPlan {
+  bool *hoisted;            /* by op index (plan_entry): run once by P_prepare, not by the entry; may be NULL */
   int nvalues;              /* the arrays below are indexed by IrValue.id */
   bool *planned;            /* the value lives in the arena */
   int64_t *offset;          /* planned: floats from its region's start, per batch item in the batch region */
@@ -109,6 +110,13 @@ typedef struct MemPlan {
  * those of ops SKIP marks (indexed by op index, may be NULL: ops another
  * entry runs). Inputs and parameters are never planned. */
 MemPlan *plan_memory(const Graph *g, const bool *external, const bool *skip);
+/* The arena of a compiled model's entry computing G: every op result but
+ * G's outputs, which live in the ABI's buffers. With HOIST (the inference
+ * entries), the ops computed from parameters alone, transitively, whose
+ * results do not grow with the batch are hoisted: P_prepare runs them once
+ * into the derived buffer, so the entry neither runs them nor plans their
+ * results. */
+MemPlan *plan_entry(const Graph *g, bool hoist);
 void plan_free(MemPlan *p);
 /* Floats the arena needs for BATCH items. */
 int64_t plan_floats(const MemPlan *p, int64_t batch);

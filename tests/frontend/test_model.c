@@ -71,7 +71,7 @@ static void check_against_meta(const char *case_name) {
     ck_assert_int_eq(p[i].rank, cJSON_GetArraySize(entry));
     for (int r = 0; r < p[i].rank; r++) ck_assert_int_eq(p[i].shape[r], cJSON_GetArrayItem(entry, r)->valueint);
   }
-  model_params_free(p, n);
+  param_infos_free(p, n);
   cJSON_Delete(meta);
   source_free(meta_file);
   model_free(m);
@@ -106,7 +106,7 @@ START_TEST(test_single_head_full_width_has_no_output_projection) {
   ck_assert_str_eq(p[8 + 6 + 3].key, "transformer.layers.1.0.fn.to_out.0.weight");
   ck_assert_int_eq(p[8 + 6 + 3].shape[0], 16);
   ck_assert_int_eq(p[8 + 6 + 3].shape[1], 16);
-  model_params_free(p, n);
+  param_infos_free(p, n);
   model_free(m);
 }
 END_TEST
