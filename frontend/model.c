@@ -38,11 +38,11 @@ static void layernorm(ParamList *list, int64_t width, const char *module) {
 static void linear(ParamList *list, int64_t out, int64_t in, bool bias, const char *module) {
   const ParamInit init = {INIT_UNIFORM, 1 / sqrt((double)in)};
   char *key = xasprintf("%s.weight", module);
-  add(list, PARAM_WEIGHT, init, SHAPE(out, in), key);
+  add(list, PARAM_LINEAR_WEIGHT, init, SHAPE(out, in), key);
   free(key);
   if (!bias) return;
   key = xasprintf("%s.bias", module);
-  add(list, PARAM_BIAS, init, SHAPE(out), key);
+  add(list, PARAM_LINEAR_BIAS, init, SHAPE(out), key);
   free(key);
 }
 

@@ -5,8 +5,9 @@
 
 const char *param_role_name(ParamRole r) {
   static const char *const names[PARAM_ROLE_COUNT] = {
-      [PARAM_EMBEDDING] = "embedding",     [PARAM_WEIGHT] = "weight",         [PARAM_BIAS] = "bias",
-      [PARAM_NORM_WEIGHT] = "norm_weight", [PARAM_NORM_BIAS] = "norm_bias", [PARAM_DICTIONARY] = "dictionary"};
+      [PARAM_EMBEDDING] = "embedding",     [PARAM_LINEAR_WEIGHT] = "linear_weight",
+      [PARAM_LINEAR_BIAS] = "linear_bias", [PARAM_NORM_WEIGHT] = "norm_weight",
+      [PARAM_NORM_BIAS] = "norm_bias",     [PARAM_DICTIONARY] = "dictionary"};
   return names[r];
 }
 

@@ -12,16 +12,17 @@
 
 /* What a parameter is in the model (the description's "role"). */
 typedef enum {
-  PARAM_EMBEDDING,     /* the cls token and the position table */
-  PARAM_WEIGHT,        /* a linear map's matrix */
-  PARAM_BIAS,          /* a linear map's bias */
-  PARAM_NORM_WEIGHT,   /* a LayerNorm's scale */
-  PARAM_NORM_BIAS,     /* a LayerNorm's shift */
-  PARAM_DICTIONARY,    /* an ISTA dictionary */
+  PARAM_EMBEDDING,       /* the cls token and the position table */
+  PARAM_LINEAR_WEIGHT,   /* a linear map's matrix */
+  PARAM_LINEAR_BIAS,     /* a linear map's bias */
+  PARAM_NORM_WEIGHT,     /* a LayerNorm's scale */
+  PARAM_NORM_BIAS,       /* a LayerNorm's shift */
+  PARAM_DICTIONARY,      /* an ISTA dictionary */
   PARAM_ROLE_COUNT
 } ParamRole;
 
-/* "embedding", "weight", "bias", "norm_weight", "norm_bias", "dictionary". */
+/* "embedding", "linear_weight", "linear_bias", "norm_weight", "norm_bias",
+ * "dictionary": the description's spelling. */
 const char *param_role_name(ParamRole r);
 
 /* How a fresh parameter is drawn: every element from N(0, value²), from

@@ -31,6 +31,9 @@ static cJSON *params(const ParamLayout *pl) {
     for (int r = 0; r < pl->info[i].rank; r++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)pl->info[i].shape[r]));
     cJSON_AddItemToObject(o, "shape", shape);
     cJSON_AddNumberToObject(o, "offset", (double)pl->offset[i]);
+    cJSON_AddStringToObject(o, "role", param_role_name(pl->info[i].role));
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "init"), init_kind_name(pl->info[i].init.kind),
+                            pl->info[i].init.value);
     cJSON_AddItemToArray(a, o);
   }
   return a;
