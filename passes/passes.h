@@ -62,9 +62,11 @@ bool pass_fuse_layernorm(Graph *g, const Target *t, Diag *d);
 bool pass_tile(Graph *g, const Target *t, Diag *d);
 
 /* ---- the pipeline (pipeline.c) -------------------------------------------------
- * -O0 runs only what code generation needs (autodiff on training graphs,
- * then expand_composites so every op has a plain kernel); -O1 and up add the
- * optimizing passes of their level, in the table's order. */
+ * -O0 runs only what code generation needs: expand_composites first, so
+ * autodiff (on training graphs) differentiates the primitives and every op,
+ * forward and backward, has a plain kernel. -O1 and up keep mssa and ista
+ * whole for autodiff's fused backward ops and add the optimizing passes of
+ * their level, in the table's order. */
 bool pass_expand_composites(Graph *g, const Target *t, Diag *d);
 
 typedef struct PipelineOptions {
