@@ -180,8 +180,6 @@ static int close_output(FILE *out, const char *path) {
   return 1;
 }
 
-static const char *const entry_labels[ENTRY_COUNT] = {"forward", "features", "train"};
-
 /* The graph of entry K as built from the model, before any pass, with the
  * batch fixed when --batch is given. */
 static Graph *build_ir(const Model *m, EntryKind k, const BuildOptions *o, Diag *d) {
@@ -432,7 +430,7 @@ static int compile(const Model *m, const BuildOptions *o) {
   for (int k = 0; k < ENTRY_COUNT && ok; k++) {
     if (k == ENTRY_TRAIN && o->no_train) continue;
     graphs[k] = build_ir(m, (EntryKind)k, o, &d);
-    ok = graphs[k] && pipeline_run(graphs[k], entry_labels[k], &t, &po, &d);
+    ok = graphs[k] && pipeline_run(graphs[k], entry_label(k), &t, &po, &d);
     if (ok) plans[k] = plan_entry(graphs[k], k != ENTRY_TRAIN);
   }
   Lowered *l = ok ? lower_program(program, graphs, plans, &lo, &d) : NULL;

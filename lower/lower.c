@@ -33,6 +33,11 @@ int param_layout_find(const ParamLayout *pl, const char *key) {
 
 static const char *const entry_names[ENTRY_COUNT] = {"forward", "features", "train_step"};
 
+const char *entry_label(EntryKind k) {
+  static const char *const labels[ENTRY_COUNT] = {"forward", "features", "train"};
+  return labels[k];
+}
+
 typedef struct Entry {
   const Graph *g;
   const MemPlan *plan;

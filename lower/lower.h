@@ -24,6 +24,9 @@
  * derived buffer for the ops the plan hoists, the planned arena) and every
  * op's kernel emitter appends its code. */
 typedef enum { ENTRY_FORWARD, ENTRY_FEATURES, ENTRY_TRAIN, ENTRY_COUNT } EntryKind;
+/* "forward", "features", "train": an entry's graph in dumps, its arena in
+ * the description's work_floats. */
+const char *entry_label(EntryKind k);
 
 typedef struct LowerOptions {
   const char *prefix;          /* symbol prefix P: "crate_model", or the model's name for libraries */

@@ -81,8 +81,7 @@ char *lower_description(const ProgramDesc *p, const ParamLayout *pl, const Lower
   cJSON_AddNumberToObject(j, "param_floats", (double)l->param_floats);
   cJSON_AddNumberToObject(j, "derived_floats", (double)l->derived_floats);
   cJSON *work = cJSON_AddObjectToObject(j, "work_floats");
-  static const char *const entries[] = {"forward", "features", "train"};
-  for (int k = 0; k < 3; k++) cJSON_AddItemToObject(work, entries[k], pair(l->work[k][0], l->work[k][1]));
+  for (int k = 0; k < ENTRY_COUNT; k++) cJSON_AddItemToObject(work, entry_label(k), pair(l->work[k][0], l->work[k][1]));
   cJSON *flops = cJSON_AddObjectToObject(j, "flops");
   cJSON_AddNumberToObject(flops, "forward", (double)p->flops);
   cJSON_AddItemToObject(j, "train", train(&p->train));
