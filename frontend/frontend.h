@@ -1,13 +1,13 @@
 /* frontend.h — the .crate language: source text in, checked Model out.
  *
- *   lex.c     characters -> tokens
- *   parse.c   tokens -> AST (recursive descent, recovers at the next statement)
- *   args.c    one statement's arguments: names, types, ranges (used by sema)
- *   sema.c    AST -> Model (statements, defaults, cross-argument consistency)
- *   train.c   the train { } block -> TrainSpec
- *   model.c   what a checked Model implies: parameters, FLOPs, and the
- *             program description (ir/program.h) the lowering takes
- *   build_ir.c   checked Model -> the dataflow graphs of its entries
+ *   lex.c       characters -> tokens
+ *   parse.c     tokens -> AST (recursive descent, recovers at the next statement)
+ *   args.c      one statement's arguments: names, types, ranges (used by sema)
+ *   sema.c      AST -> Model (statements, defaults, cross-argument consistency)
+ *   train.c     the train { } block -> TrainSpec
+ *   model.c     what a checked Model implies: parameters, FLOPs, and the
+ *               program description (ir/program.h) the lowering takes
+ *   build_ir.c  checked Model -> the dataflow graphs of its entries
  *
  * The language is described in docs/language.md. The driver sees only the
  * Model, never the AST; the layers after it see only the graphs and the

@@ -13,8 +13,9 @@ typedef VEC(ParamInfo) ParamList;
 /* Shapes are written inline, terminated by 0: SHAPE(d, patch_dim). */
 #define SHAPE(...) ((const int64_t[]){__VA_ARGS__, 0})
 
-static void add(ParamList *list, ParamRole role, ParamInit init, const int64_t *shape, const char *key) {
-  ParamInfo p = {.key = xstrdup(key), .role = role, .init = init, .numel = 1};
+/* Appends the parameter KEY (owned by the list from here on). */
+static void add(ParamList *list, ParamRole role, ParamInit init, const int64_t *shape, char *key) {
+  ParamInfo p = {.key = key, .role = role, .init = init, .numel = 1};
   for (p.rank = 0; shape[p.rank] > 0; p.rank++) {
     p.shape[p.rank] = shape[p.rank];
     p.numel *= shape[p.rank];
@@ -22,36 +23,27 @@ static void add(ParamList *list, ParamRole role, ParamInit init, const int64_t *
   vec_push(list, p);
 }
 
-/* PyTorch's initialisation of the official model: nn.Linear
- * draws weight and bias from U(±1/√fan_in), nn.LayerNorm starts at 1 and 0,
- * the embeddings are torch.randn, and the ISTA dictionary is drawn by
+/* PyTorch's initialisation of the official model: nn.Linear draws weight
+ * and bias from U(±1/√fan_in), nn.LayerNorm starts at 1 and 0, the
+ * embeddings are torch.randn, and the ISTA dictionary is drawn by
  * kaiming_uniform_ as U(±√(6/fan_in)). */
 static void layernorm(ParamList *list, int64_t width, const char *module) {
-  char *key = xasprintf("%s.weight", module);
-  add(list, PARAM_NORM_WEIGHT, (ParamInit){INIT_CONSTANT, 1}, SHAPE(width), key);
-  free(key);
-  key = xasprintf("%s.bias", module);
-  add(list, PARAM_NORM_BIAS, (ParamInit){INIT_CONSTANT, 0}, SHAPE(width), key);
-  free(key);
+  add(list, PARAM_NORM_WEIGHT, (ParamInit){INIT_CONSTANT, 1}, SHAPE(width), xasprintf("%s.weight", module));
+  add(list, PARAM_NORM_BIAS, (ParamInit){INIT_CONSTANT, 0}, SHAPE(width), xasprintf("%s.bias", module));
 }
 
 static void linear(ParamList *list, int64_t out, int64_t in, bool bias, const char *module) {
   const ParamInit init = {INIT_UNIFORM, 1 / sqrt((double)in)};
-  char *key = xasprintf("%s.weight", module);
-  add(list, PARAM_LINEAR_WEIGHT, init, SHAPE(out, in), key);
-  free(key);
-  if (!bias) return;
-  key = xasprintf("%s.bias", module);
-  add(list, PARAM_LINEAR_BIAS, init, SHAPE(out), key);
-  free(key);
+  add(list, PARAM_LINEAR_WEIGHT, init, SHAPE(out, in), xasprintf("%s.weight", module));
+  if (bias) add(list, PARAM_LINEAR_BIAS, init, SHAPE(out), xasprintf("%s.bias", module));
 }
 
 int model_params(const Model *m, ParamInfo **out) {
   ParamList list = {0};
   int64_t d = m->dim, pd = model_patch_dim(m);
   const ParamInit randn = {INIT_NORMAL, 1};
-  add(&list, PARAM_EMBEDDING, randn, SHAPE(1, model_tokens(m), d), "pos_embedding");
-  add(&list, PARAM_EMBEDDING, randn, SHAPE(1, 1, d), "cls_token");
+  add(&list, PARAM_EMBEDDING, randn, SHAPE(1, model_tokens(m), d), xstrdup("pos_embedding"));
+  add(&list, PARAM_EMBEDDING, randn, SHAPE(1, 1, d), xstrdup("cls_token"));
   layernorm(&list, pd, "to_patch_embedding.1");
   linear(&list, d, pd, true, "to_patch_embedding.2");
   layernorm(&list, d, "to_patch_embedding.3");
@@ -69,8 +61,8 @@ int model_params(const Model *m, ParamInfo **out) {
     }
     snprintf(module, sizeof module, "transformer.layers.%d.1.norm", l);
     layernorm(&list, d, module);
-    snprintf(module, sizeof module, "transformer.layers.%d.1.fn.weight", l);
-    add(&list, PARAM_DICTIONARY, (ParamInit){INIT_UNIFORM, sqrt(6.0 / (double)d)}, SHAPE(d, d), module);
+    add(&list, PARAM_DICTIONARY, (ParamInit){INIT_UNIFORM, sqrt(6.0 / (double)d)}, SHAPE(d, d),
+        xasprintf("transformer.layers.%d.1.fn.weight", l));
   }
   layernorm(&list, d, "mlp_head.0");
   linear(&list, m->classes, d, true, "mlp_head.1");

@@ -31,13 +31,6 @@ int param_layout_find(const ParamLayout *pl, const char *key) {
 
 /* ---- the derived buffer: what P_prepare computes ------------------------------------ */
 
-static const char *const entry_names[ENTRY_COUNT] = {"forward", "features", "train_step"};
-
-const char *entry_label(EntryKind k) {
-  static const char *const labels[ENTRY_COUNT] = {"forward", "features", "train"};
-  return labels[k];
-}
-
 typedef struct Entry {
   const Graph *g;
   const MemPlan *plan;
@@ -82,6 +75,7 @@ static void place_derived(Entry *e, const Entry *earlier, int nearlier, int64_t 
 }
 
 /* ---- bindings ------------------------------------------------------------------------- */
+
 static void bind_params(LowerCtx *c, const Graph *g, const ParamLayout *pl, LVar *params) {
   for (int i = 0; i < g->params.len; i++)
     lower_bind(c, g->params.items[i], params, pl->offset[param_layout_find(pl, g->params.items[i]->key)], 0);
@@ -158,6 +152,13 @@ static bool bind_train_outputs(LowerCtx *c, const Graph *g, const ParamLayout *p
 }
 
 /* ---- entries ---------------------------------------------------------------------------- */
+
+static const char *const entry_names[ENTRY_COUNT] = {"forward", "features", "train_step"};
+
+const char *entry_label(EntryKind k) {
+  static const char *const labels[ENTRY_COUNT] = {"forward", "features", "train"};
+  return labels[k];
+}
 
 /* What every entry's lowering reads. */
 typedef struct Build {
