@@ -196,7 +196,7 @@ static bool add_layer_outputs(Graph *g, Diag *d) {
     IrOp *op = g->ops.items[i];
     char name[48];
     if (op->kind == IR_OP_MSSA) {
-      /* The hook of SPEC §4.2 sees the qkv Linear's output: no bias. */
+      /* The official model's features hook sees the qkv Linear's output: no bias. */
       snprintf(name, sizeof name, "l%d.q", nmssa++);
       g->insert_at = ++i;   /* beside the mssa op, so its input's life does not grow */
       IrValue *q = ir_emit1(g, IR_OP_LINEAR, op->operands.items, 2, name, d);
