@@ -1,6 +1,7 @@
-/* cratec build: one linear pipeline, parse → check → build IR → passes →
- * lower to the compiled-model ABI → emit. Each step is a function below;
- * cmd_build reads as the list of what the compiler does. */
+/* cratec build: one linear pipeline, parse and check the model → build the
+ * IR of each entry → the pass pipeline → plan memory → lower to the
+ * compiled-model ABI → emit and link. compile() reads as the list of what
+ * the compiler does, one named call a step. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,14 +184,23 @@ static int close_output(const char *path, crt_output *file) {
   return 1;
 }
 
+/* The graph of entry K as built from the model, before any pass, with the
+ * batch fixed when --batch is given. */
+static Graph *build_ir(const Model *m, EntryKind k, const BuildOptions *o, Diag *d) {
+  Graph *g = k == ENTRY_FORWARD    ? model_inference_graph(m, d)
+             : k == ENTRY_FEATURES ? model_features_graph(m, d)
+                                   : model_training_graph(m, m->train.label_smoothing, d);
+  if (g && o->batch) ir_set_batch(g, o->batch);
+  return g;
+}
+
 /* --emit ir / dot: the graph as built, before any pass, except that the
  * training graph has its backward part (autodiff needs no target). */
 static int emit_graph(const Model *m, const BuildOptions *o) {
   Diag d;
   diag_init(&d, stderr);
   bool train = strcmp(o->graph, "train") == 0;
-  Graph *g = train ? ir_build_training(m, m->train.label_smoothing, &d) : ir_build_inference(m, &d);
-  if (g && o->batch) ir_set_batch(g, o->batch);
+  Graph *g = build_ir(m, train ? ENTRY_TRAIN : ENTRY_FORWARD, o, &d);
   if (!g || (train && !pass_autodiff(g, NULL, &d)) || !ir_verify(g, &d)) {
     ir_graph_free(g);
     return 1;
@@ -235,14 +245,14 @@ static float **load_weights(const Model *m, const char *path, ParamInfo **info, 
   if (ok) return dst;
   for (int i = 0; i < n; i++) free(dst[i]);
   free(dst);
-  model_params_free(*info, n);
+  param_infos_free(*info, n);
   return NULL;
 }
 
 static void free_weights(float **w, ParamInfo *info, int n) {
   for (int i = 0; i < n; i++) free(w[i]);
   free(w);
-  model_params_free(info, n);
+  param_infos_free(info, n);
 }
 
 static void set_target(Target *t, const BuildOptions *o) {
@@ -307,16 +317,16 @@ static bool embedded_bytes(const char *path, bool exact, float *const *w, const 
   return ok;
 }
 
-static const char *default_output(const Model *m, int kind, char **owned) {
+static const char *default_output(const char *model_name, int kind, char **owned) {
   static const char *const suffix[] = {[EMIT_EXE] = "", [EMIT_OBJ] = ".o", [EMIT_LIB] = ".a", [EMIT_SHARED] = ".so",
                                        [EMIT_LLVM] = ".ll", [EMIT_ASM] = ".s", [EMIT_C] = ".c"};
-  *owned = xasprintf("%s%s%s", kind == EMIT_LIB || kind == EMIT_SHARED ? "lib" : "", m->name, suffix[kind]);
+  *owned = xasprintf("%s%s%s", kind == EMIT_LIB || kind == EMIT_SHARED ? "lib" : "", model_name, suffix[kind]);
   return *owned;
 }
 
 /* MODEL.h beside OUTPUT, and the C source of its functions in a temporary
  * file that becomes part of the library. */
-static bool write_library_files(const Model *m, const char *prefix, const char *output, bool embedded,
+static bool write_library_files(const ProgramDesc *p, const char *prefix, const char *output, bool embedded,
                                 char **api_source) {
   const char *slash = strrchr(output, '/');
   char *header = xasprintf("%.*s%s.h", slash ? (int)(slash - output + 1) : 0, output, prefix);
@@ -324,7 +334,7 @@ static bool write_library_files(const Model *m, const char *prefix, const char *
   FILE *h = open_output(header, &file);
   bool ok = h != NULL;
   if (ok) {
-    lower_write_header(h, m, prefix);
+    lower_write_header(h, p, prefix);
     ok = close_output(header, &file) == 0;
   }
   *api_source = xasprintf("%s.api.c", output);
@@ -337,7 +347,7 @@ static bool write_library_files(const Model *m, const char *prefix, const char *
   return ok && c;
 }
 
-static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, const Target *t) {
+static int emit_and_link(const ProgramDesc *p, const BuildOptions *o, const Lowered *l, const Target *t) {
   if (o->kind == TEXT_LOOPS) {
     crt_output file;
     FILE *out = open_output(o->out_path, &file);
@@ -346,7 +356,7 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
     return close_output(o->out_path, &file);
   }
   char *owned = NULL, *api_source = NULL, piped[] = "/tmp/cratec-out-XXXXXX";
-  const char *output = o->out_path ? o->out_path : default_output(m, o->kind, &owned);
+  const char *output = o->out_path ? o->out_path : default_output(p->name, o->kind, &owned);
   const char *extra[2] = {NULL, NULL};
   int status = 0;
   bool pipe = strcmp(output, "-") == 0;
@@ -366,7 +376,7 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
 #endif
   }
   if (!status && o->kind == EMIT_LIB) {
-    status = write_library_files(m, l->module->name, output, o->embed_weights, &api_source) ? 0 : 1;
+    status = write_library_files(p, l->module->name, output, o->embed_weights, &api_source) ? 0 : 1;
     extra[0] = api_source;
   }
   if (!status) {
@@ -393,25 +403,51 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
   return status;
 }
 
-static int compile(const Model *m, const BuildOptions *o) {
+/* --weights, checked against the model; with --embed-weights, the bytes
+ * the module embeds (LO borrows them until it is emitted). False after an
+ * error. */
+static bool check_weights(const Model *m, const BuildOptions *o, LowerOptions *lo) {
+  if (!o->weights) return true;
   ParamInfo *info = NULL;
   int nparams = 0;
   bool exact = false;
-  float **weights = o->weights ? load_weights(m, o->weights, &info, &nparams, &exact) : NULL;
-  if (o->weights && !weights) return 1;
-  LowerOptions lo = {.prefix = o->kind == EMIT_LIB ? m->name : "crate_model", .batch = o->batch,
-                     .no_train = o->no_train, .pipeline = pipeline_options(o), .profile = o->profile};
-  bool ok = !o->embed_weights || embedded_bytes(o->weights, exact, weights, info, nparams, &lo.weights, &lo.weights_size);
-  if (weights) free_weights(weights, info, nparams);
-  if (!ok) return 1;
+  float **weights = load_weights(m, o->weights, &info, &nparams, &exact);
+  if (!weights) return false;
+  bool ok = !o->embed_weights || embedded_bytes(o->weights, exact, weights, info, nparams, &lo->weights, &lo->weights_size);
+  free_weights(weights, info, nparams);
+  return ok;
+}
+
+/* The pipeline after checking: each entry's graph is built, optimized and
+ * its arena planned; the lowering makes one module of them, which a
+ * backend emits and links. */
+static int compile(const Model *m, const BuildOptions *o) {
   Target t;
   set_target(&t, o);
-  lo.target = &t;
+  LowerOptions lo = {.prefix = o->kind == EMIT_LIB ? m->name : "crate_model", .batch = o->batch, .target = &t,
+                     .profile = o->profile};
+  if (!check_weights(m, o, &lo)) return 1;
   Diag d;
   diag_init(&d, stderr);
-  Lowered *l = lower_model(m, &lo, &d);
-  int status = l ? emit_module(m, o, l, &t) : 1;
+  const PipelineOptions po = pipeline_options(o);
+  ProgramDesc *program = model_describe(m);
+  Graph *graphs[ENTRY_COUNT] = {0};
+  MemPlan *plans[ENTRY_COUNT] = {0};
+  bool ok = true;
+  for (int k = 0; k < ENTRY_COUNT && ok; k++) {
+    if (k == ENTRY_TRAIN && o->no_train) continue;
+    graphs[k] = build_ir(m, (EntryKind)k, o, &d);
+    ok = graphs[k] && pipeline_run(graphs[k], entry_label(k), &t, &po, &d);
+    if (ok) plans[k] = plan_entry(graphs[k], k != ENTRY_TRAIN);
+  }
+  Lowered *l = ok ? lower_program(program, graphs, plans, &lo, &d) : NULL;
+  int status = l ? emit_and_link(program, o, l, &t) : 1;
   lowered_free(l);
+  for (int k = 0; k < ENTRY_COUNT; k++) {
+    plan_free(plans[k]);
+    ir_graph_free(graphs[k]);
+  }
+  program_desc_free(program);
   free((void *)lo.weights);
   return status;
 }
@@ -421,7 +457,7 @@ static int compile(const Model *m, const BuildOptions *o) {
 static int check_output(const Model *m, const BuildOptions *o) {
   char *owned = NULL;
   bool text = o->kind == TEXT_IR || o->kind == TEXT_DOT || o->kind == TEXT_LOOPS;
-  const char *output = o->out_path ? o->out_path : text ? NULL : default_output(m, o->kind, &owned);
+  const char *output = o->out_path ? o->out_path : text ? NULL : default_output(m->name, o->kind, &owned);
   const crt_file_use uses[] = {{o->out_path ? "-o" : "the output", is_stdout(output) ? NULL : output, true},
                                {"the model", o->model_path, false},
                                {"--weights", o->weights, false}};

@@ -90,17 +90,34 @@ static void print_summary(const Model *m, bool list_params) {
     for (int r = 0; r < p[i].rank; r++) printf("%s%lld", r ? ", " : "", (long long)p[i].shape[r]);
     fputs(p[i].rank == 1 ? ",)\n" : ")\n", stdout);
   }
-  model_params_free(p, count);
+  param_infos_free(p, count);
 }
 
-/* The planned work arenas at -O2 (passes.h, lower_activation_floats). */
+/* The work arena entry K needs for BATCH items when G is its graph, after
+ * the -O2 pipeline, in floats, as cratec build plans it; what lives in the
+ * caller's buffers, outputs and hoisted values, is not counted, nor kernel
+ * scratch. -1 after reporting to D. */
+static int64_t arena_floats(Graph *g, EntryKind k, const Target *t, int64_t batch, Diag *d) {
+  const PipelineOptions po = {.opt_level = 2};
+  int64_t floats = -1;
+  if (g && pipeline_run(g, entry_label(k), t, &po, d)) {
+    MemPlan *p = plan_entry(g, k != ENTRY_TRAIN);
+    floats = plan_floats(p, batch);
+    plan_free(p);
+  }
+  ir_graph_free(g);
+  return floats;
+}
+
 static bool print_activation_memory(const Model *m, long batch) {
   Target t;
   target_detect_host(&t);
   Diag d;
   diag_init(&d, stderr);
-  int64_t infer, train;
-  if (!lower_activation_floats(m, &t, 2, batch, &infer, &train, &d)) return false;
+  int64_t infer = arena_floats(model_inference_graph(m, &d), ENTRY_FORWARD, &t, batch, &d);
+  if (infer < 0) return false;
+  int64_t train = arena_floats(model_training_graph(m, m->train.label_smoothing, &d), ENTRY_TRAIN, &t, batch, &d);
+  if (train < 0) return false;
   printf("activation memory (batch %ld): inference %.1f MiB, training %.1f MiB\n", batch, infer * 4 / 1048576.0,
          train * 4 / 1048576.0);
   return true;

@@ -193,7 +193,7 @@ static bool load_inputs(const Model *m, const VerifyOptions *o, Data *data) {
 static void free_data(Data *data) {
   for (int i = 0; i < data->nparams; i++) free(data->params[i]);
   free(data->params);
-  model_params_free(data->info, data->nparams);
+  param_infos_free(data->info, data->nparams);
   free(data->images);
   free(data->labels);
 }
@@ -370,7 +370,7 @@ static bool check_outputs(const Graph *g, const Compiled *c, const float *chaine
 }
 
 static Graph *build_graph(const Model *m, bool train, Diag *d) {
-  return train ? ir_build_training(m, m->train.label_smoothing, d) : ir_build_inference(m, d);
+  return train ? model_training_graph(m, m->train.label_smoothing, d) : model_inference_graph(m, d);
 }
 
 static bool verify_graph(const Model *m, bool train, const VerifyOptions *o, const Target *t, const Data *data,

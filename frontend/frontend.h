@@ -1,18 +1,21 @@
 /* frontend.h — the .crate language: source text in, checked Model out.
  *
- *   lex.c     characters -> tokens
- *   parse.c   tokens -> AST (recursive descent, recovers at the next statement)
- *   args.c    one statement's arguments: names, types, ranges (used by sema)
- *   sema.c    AST -> Model (statements, defaults, cross-argument consistency)
- *   train.c   the train { } block -> TrainSpec
- *   model.c   what a checked Model implies: parameters, FLOPs, memory
+ *   lex.c       characters -> tokens
+ *   parse.c     tokens -> AST (recursive descent, recovers at the next statement)
+ *   args.c      one statement's arguments: names, types, ranges (used by sema)
+ *   sema.c      AST -> Model (statements, defaults, cross-argument consistency)
+ *   train.c     the train { } block -> TrainSpec
+ *   model.c     what a checked Model implies: parameters, FLOPs, and the
+ *               program description (ir/program.h) the lowering takes
+ *   build_ir.c  checked Model -> the dataflow graphs of its entries
  *
- * The language is described in docs/language.md. Everything downstream
- * (IR builder, driver) sees only the Model, never the AST. */
+ * The language is described in docs/language.md. The driver sees only the
+ * Model, never the AST; the layers after it see only the graphs and the
+ * program description, never the Model. */
 #ifndef CRATEC_FRONTEND_H
 #define CRATEC_FRONTEND_H
 
-#include "cratert_recipe.h"
+#include "ir.h"
 #include "support.h"
 
 /* ---- limits ----------------------------------------------------------------
@@ -41,23 +44,6 @@ typedef struct LayerSpec {
   SrcLoc loc;            /* the mssa statement that began this layer */
 } LayerSpec;
 
-/* The optimizer and schedule are the runtime's kinds (cratert_recipe.h): the
- * runtime implements them, so it owns their set and their names. */
-typedef struct TrainSpec {
-  crt_optimizer_kind optimizer;
-  double lr, weight_decay;
-  double momentum;             /* sgd */
-  bool nesterov;               /* sgd */
-  double beta1, beta2, eps;    /* adamw (beta1, beta2, eps) and lion (beta1, beta2) */
-  crt_schedule_kind schedule;
-  double warmup_epochs;        /* cosine: linear warm-up length in epochs ... */
-  long warmup_steps;           /* ... or in optimizer steps (at most one is non-zero) */
-  double min_lr;               /* cosine floor */
-  int epochs, batch;
-  double label_smoothing;
-  uint64_t seed;
-} TrainSpec;
-
 typedef struct Model {
   char *name;
   int channels, height, width;
@@ -68,7 +54,7 @@ typedef struct Model {
   PoolKind pool;
   int classes;
   bool has_train;        /* a `train { }` block was given */
-  TrainSpec train;       /* defaults filled in even without a train block */
+  TrainSpec train;       /* defaults filled in even without a train block (ir/program.h) */
 } Model;
 
 /* Parses and checks SRC. Every error is reported to D; returns NULL if there
@@ -86,22 +72,34 @@ static inline int model_patch_dim(const Model *m) {
   return m->channels * m->patch_h * m->patch_w;
 }
 
-/* A trainable tensor: its official PyTorch state_dict key (docs/model.md §3.1) and
- * shape. */
-typedef struct ParamInfo {
-  char *key;
-  int rank;
-  int64_t shape[3];
-  int64_t numel;
-} ParamInfo;
-
-/* The parameters in state_dict order. Returns the count; free with
- * model_params_free. */
+/* The parameters in state_dict order, each with its role and PyTorch's
+ * initialisation of it (ir/program.h). Returns the count; free with
+ * param_infos_free. */
 int model_params(const Model *m, ParamInfo **out);
-void model_params_free(ParamInfo *p, int n);
 int64_t model_param_count(const Model *m);
 /* Forward FLOPs for one image, multiply-add = 2 (docs/language.md states
  * which operations are counted). */
 int64_t model_flops(const Model *m);
+/* What the lowering needs of M: sizes, parameters, FLOPs, training recipe.
+ * Free with program_desc_free. */
+ProgramDesc *model_describe(const Model *m);
+
+/* ---- the dataflow graphs of the compiled model's entries (build_ir.c) -------
+ *
+ * Inference: input images -> output "logits" f32[B,classes].
+ * Features: the inference graph whose outputs are, per layer l, "l<l>.q" =
+ * LN(Z^l)·Wqkvᵀ (the mssa op's normalized input times its weight) and
+ * "l<l>.z" = Z^{l+1} (the ista result), and no logits.
+ * Training forward: inputs images, labels -> outputs "loss" f32[1] (batch-mean
+ * cross-entropy with LABEL_SMOOTHING; the driver passes the model's
+ * train.label_smoothing or a command-line override) and "logits". Autodiff
+ * derives the backward part from the "loss" output.
+ * Composite ops are kept whole; parameters are bound to model_params() keys
+ * in state_dict order. A checked Model always builds; an inconsistent
+ * hand-made one is reported to D (naming the op that rejected it) and gives
+ * NULL. */
+Graph *model_inference_graph(const Model *m, Diag *d);
+Graph *model_features_graph(const Model *m, Diag *d);
+Graph *model_training_graph(const Model *m, double label_smoothing, Diag *d);
 
 #endif

@@ -9,7 +9,8 @@
  *   shape_*.c     the shape functions (forward CRATE ops, lowered primitives)
  *   graph.c       construction and editing (values, ops, insertion, uses)
  *   attr.c        attributes
- *   build.c       the builder: checked Model -> inference / training graph
+ *   program.h     what a compiled model declares besides its graphs (sizes,
+ *                 parameters with roles and initialisation, training recipe)
  *   expand.c      composite ops (mssa, ista) -> primitives
  *   verify.c      the verifier every pass calls
  *   print.c       the text form;  parse_ir.c  reads it back
@@ -30,7 +31,7 @@
 #ifndef CRATEC_IR_H
 #define CRATEC_IR_H
 
-#include "frontend.h"
+#include "program.h"
 #include "support.h"
 
 /* ---- types ----------------------------------------------------------------- */
@@ -252,19 +253,6 @@ IrOp *ir_sole_user(const Graph *g, const IrValue *v);
 bool ir_is_output(const Graph *g, const IrValue *v);
 /* Fixes the batch: every B dimension becomes BATCH (`cratec build --batch`). */
 void ir_set_batch(Graph *g, int64_t batch);
-
-/* ---- building from a checked model (build.c) ---------------------------------
- *
- * Inference: input images -> output "logits" f32[B,classes].
- * Training forward: inputs images, labels -> outputs "loss" f32[1] (batch-mean
- * cross-entropy with LABEL_SMOOTHING; the driver passes the model's
- * train.label_smoothing or a command-line override) and "logits". Autodiff
- * derives the backward part from the "loss" output. Composite ops are kept
- * whole; parameters are bound to model_params() keys in state_dict order. */
-/* A checked Model always builds; an inconsistent hand-made one is reported
- * to D (naming the op that rejected it) and gives NULL. */
-Graph *ir_build_inference(const Model *m, Diag *d);
-Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d);
 
 /* ---- composite expansion (expand.c) ---------------------------------------------
  * Replaces every composite op (mssa, ista) by the primitives it stands for

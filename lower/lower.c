@@ -1,17 +1,17 @@
-/* The lowering driver: a checked model becomes one loop-IR module with the
- * entries of the compiled-model ABI (passes.h, runtime/cratert_abi.h). Each
- * entry is its own graph variant taken through the pipeline; what depends
- * on parameters alone is hoisted out of the inference entries into
- * P_prepare. */
+/* The lowering driver: the optimized graphs of a program's entries become
+ * one loop-IR module with the entries of the compiled-model ABI (lower.h,
+ * runtime/cratert_abi.h); what their memory plans hoist out of the inference
+ * entries, P_prepare computes. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "lower_model.h"
+#include "lower_internal.h"
 
 /* ---- parameter layout ------------------------------------------------------------ */
 
-void param_layout_init(ParamLayout *pl, const Model *m) {
-  pl->count = model_params(m, &pl->info);
+void param_layout_init(ParamLayout *pl, const ProgramDesc *p) {
+  pl->info = p->params;
+  pl->count = p->nparams;
   pl->offset = xmalloc((size_t)(pl->count ? pl->count : 1) * sizeof *pl->offset);
   int64_t at = 0;
   for (int i = 0; i < pl->count; i++) {
@@ -21,10 +21,7 @@ void param_layout_init(ParamLayout *pl, const Model *m) {
   pl->floats = at;
 }
 
-void param_layout_free(ParamLayout *pl) {
-  model_params_free(pl->info, pl->count);
-  free(pl->offset);
-}
+void param_layout_free(ParamLayout *pl) { free(pl->offset); }
 
 int param_layout_find(const ParamLayout *pl, const char *key) {
   for (int i = 0; i < pl->count; i++)
@@ -32,51 +29,16 @@ int param_layout_find(const ParamLayout *pl, const char *key) {
   return -1;
 }
 
-/* ---- graph variants --------------------------------------------------------------- */
-
-enum { ENTRY_FORWARD, ENTRY_FEATURES, ENTRY_TRAIN, NENTRIES };
-static const char *const entry_names[NENTRIES] = {"forward", "features", "train_step"};
-static const char *const entry_labels[NENTRIES] = {"forward", "features", "train"};
+/* ---- the derived buffer: what P_prepare computes ------------------------------------ */
 
 typedef struct Entry {
-  Graph *g;
+  const Graph *g;
+  const MemPlan *plan;
   LFunc *f;
   LowerCtx *c;
-  bool *hoisted;        /* by op index: computed in P_prepare (inference entries) */
   bool *prepare_skip;   /* by op index: not run by P_prepare for this graph */
   int64_t *derived_at;  /* by value id: offset in the derived buffer, -1 */
 } Entry;
-
-static Graph *entry_graph(int which, const Model *m, const LowerOptions *o, Diag *d) {
-  Graph *g = which == ENTRY_FORWARD    ? ir_build_inference(m, d)
-             : which == ENTRY_FEATURES ? lower_features_graph(m, d)
-                                       : ir_build_training(m, m->train.label_smoothing, d);
-  if (!g) return NULL;
-  if (o->batch) ir_set_batch(g, o->batch);
-  if (!pipeline_run(g, entry_labels[which], o->target, &o->pipeline, d)) {
-    ir_graph_free(g);
-    return NULL;
-  }
-  return g;
-}
-
-/* ---- hoisting ------------------------------------------------------------------------ */
-
-static bool *hoistable_ops(const Graph *g) {
-  bool *from_params = xcalloc((size_t)g->next_value_id + 1, sizeof *from_params);
-  bool *hoisted = xcalloc((size_t)g->ops.len + 1, sizeof *hoisted);
-  for (int i = 0; i < g->params.len; i++) from_params[g->params.items[i]->id] = true;
-  for (int i = 0; i < g->ops.len; i++) {
-    const IrOp *op = g->ops.items[i];
-    bool all = true;
-    for (int k = 0; k < op->operands.len; k++) all &= from_params[op->operands.items[k]->id];
-    for (int r = 0; r < op->results.len; r++) all &= op->results.items[r]->type.dims[0] != IR_BATCH;
-    hoisted[i] = all;
-    for (int r = 0; r < op->results.len; r++) from_params[op->results.items[r]->id] = all;
-  }
-  free(from_params);
-  return hoisted;
-}
 
 /* Gives each hoisted value of E a place in the derived buffer (*END grows).
  * A value an earlier entry hoisted under the same name and type is the same
@@ -84,13 +46,13 @@ static bool *hoistable_ops(const Graph *g) {
  * shared, and P_prepare computes it once. */
 static void place_derived(Entry *e, const Entry *earlier, int nearlier, int64_t *end) {
   const Graph *g = e->g;
-  e->hoisted = hoistable_ops(g);
+  const bool *hoisted = e->plan->hoisted;
   e->prepare_skip = xcalloc((size_t)g->ops.len + 1, sizeof *e->prepare_skip);
   e->derived_at = xmalloc(((size_t)g->next_value_id + 1) * sizeof *e->derived_at);
   for (int i = 0; i <= g->next_value_id; i++) e->derived_at[i] = -1;
   for (int i = 0; i < g->ops.len; i++) {
-    e->prepare_skip[i] = !e->hoisted[i];
-    if (!e->hoisted[i]) continue;
+    e->prepare_skip[i] = !hoisted || !hoisted[i];
+    if (e->prepare_skip[i]) continue;
     const IrOp *op = g->ops.items[i];
     bool shared = true;
     for (int r = 0; r < op->results.len; r++) {
@@ -150,8 +112,8 @@ static bool bind_output(LowerCtx *c, const IrOutput *out, LVar *buffer, int64_t 
 }
 
 /* Output k of the features graph is slot k of (depth, 2, batch, tokens, dim). */
-static bool bind_features(LowerCtx *c, const Graph *g, const Model *m, LVar *features, Diag *d) {
-  int64_t slot = (int64_t)model_tokens(m) * m->dim;
+static bool bind_features(LowerCtx *c, const Graph *g, const ProgramDesc *p, LVar *features, Diag *d) {
+  int64_t slot = (int64_t)p->tokens * p->dim;
   bool ok = true;
   for (int k = 0; k < g->outputs.len && ok; k++) {
     const IrValue *v = g->outputs.items[k].value;
@@ -191,11 +153,18 @@ static bool bind_train_outputs(LowerCtx *c, const Graph *g, const ParamLayout *p
 
 /* ---- entries ---------------------------------------------------------------------------- */
 
+static const char *const entry_names[ENTRY_COUNT] = {"forward", "features", "train_step"};
+
+const char *entry_label(EntryKind k) {
+  static const char *const labels[ENTRY_COUNT] = {"forward", "features", "train"};
+  return labels[k];
+}
+
 /* What every entry's lowering reads. */
 typedef struct Build {
   LModule *mod;
   KernelCache *kernels;
-  const Model *m;
+  const ProgramDesc *p;
   const ParamLayout *pl;
   const Target *t;
   ProfileSlots *prof;   /* NULL: not profiling */
@@ -215,8 +184,9 @@ static bool lower_inference(const Build *b, Entry *e, int which, int64_t work[2]
   bind_derived(e->c, e, derived);
   bool ok = bind_input(e->c, e->g, "images", images, d);
   if (ok && which == ENTRY_FORWARD) ok = bind_output(e->c, &e->g->outputs.items[0], out, 0, 0, d);
-  if (ok && which == ENTRY_FEATURES) ok = bind_features(e->c, e->g, b->m, out, d);
-  return ok && lower_ops(e->c, b->kernels, e->g, e->hoisted, workv, 0, batch, work, b->prof, entry_names[which], d);
+  if (ok && which == ENTRY_FEATURES) ok = bind_features(e->c, e->g, b->p, out, d);
+  return ok && lower_ops(e->c, b->kernels, e->g, e->plan->hoisted, e->plan, workv, 0, batch, work, b->prof,
+                         entry_names[which], d);
 }
 
 static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
@@ -231,7 +201,7 @@ static bool lower_train(const Build *b, Entry *e, int64_t work[2]) {
   bind_params(e->c, e->g, pl, params);
   bool ok = bind_input(e->c, e->g, "images", images, d) && bind_input(e->c, e->g, "labels", labels, d) &&
             bind_train_outputs(e->c, e->g, pl, loss, logits, grads, d);
-  return ok && lower_ops(e->c, b->kernels, e->g, NULL, workv, 0, batch, work, b->prof, "train", d);
+  return ok && lower_ops(e->c, b->kernels, e->g, NULL, e->plan, workv, 0, batch, work, b->prof, "train", d);
 }
 
 /* P_prepare runs every inference entry's hoisted ops once, in order; the
@@ -247,7 +217,8 @@ static bool lower_prepare(const Build *b, LFunc *f, Entry *entries, int n, int64
     bind_params(c, entries[k].g, pl, params);
     bind_derived(c, &entries[k], derived);
     int64_t work[2];
-    ok &= lower_ops(c, b->kernels, entries[k].g, entries[k].prepare_skip, derived, end, NULL, work, b->prof, "prepare", d);
+    ok &= lower_ops(c, b->kernels, entries[k].g, entries[k].prepare_skip, NULL, derived, end, NULL, work, b->prof,
+                    "prepare", d);
     lower_ctx_free(c);
     if (work[0] > *derived_floats) *derived_floats = work[0];
     if (work[1]) {
@@ -267,30 +238,6 @@ static LFunc *entry_func(LModule *mod, const char *prefix, const char *name) {
   return f;
 }
 
-/* The arena of entry WHICH as lower_ops plans it. */
-static int64_t arena_floats(int which, const Model *m, const LowerOptions *o, int64_t batch, Diag *d) {
-  Graph *g = entry_graph(which, m, o, d);
-  if (!g) return -1;
-  bool *external = xcalloc((size_t)g->next_value_id + 1, sizeof *external);
-  for (int i = 0; i < g->outputs.len; i++) external[g->outputs.items[i].value->id] = true;
-  bool *hoisted = which == ENTRY_TRAIN ? NULL : hoistable_ops(g);
-  MemPlan *p = plan_memory(g, external, hoisted);
-  int64_t floats = plan_floats(p, batch);
-  plan_free(p);
-  free(hoisted);
-  free(external);
-  ir_graph_free(g);
-  return floats;
-}
-
-bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int64_t batch, int64_t *infer,
-                             int64_t *train, Diag *d) {
-  const LowerOptions o = {.target = t, .pipeline = {.opt_level = opt_level}};
-  *infer = arena_floats(ENTRY_FORWARD, m, &o, batch, d);
-  *train = *infer < 0 ? -1 : arena_floats(ENTRY_TRAIN, m, &o, batch, d);
-  return *train >= 0;
-}
-
 void lowered_free(Lowered *l) {
   if (!l) return;
   lmodule_free(l->module);
@@ -301,16 +248,16 @@ void lowered_free(Lowered *l) {
   free(l);
 }
 
-static bool lower_entries(Lowered *l, Entry *e, const Model *m, const ParamLayout *pl, const LowerOptions *o,
+static bool lower_entries(Lowered *l, Entry *e, const ProgramDesc *p, const ParamLayout *pl, const LowerOptions *o,
                           Diag *d) {
   LModule *mod = l->module;
   KernelCache kernels = {0};
-  const Build b = {mod, &kernels, m, pl, o->target, o->profile ? &l->profile : NULL, d};
+  const Build b = {mod, &kernels, p, pl, o->target, o->profile ? &l->profile : NULL, d};
   int64_t derived_end = 0;
   place_derived(&e[ENTRY_FORWARD], NULL, 0, &derived_end);
   place_derived(&e[ENTRY_FEATURES], e, 1, &derived_end);
   bool ok = lower_prepare(&b, entry_func(mod, o->prefix, "prepare"), e, 2, derived_end, &l->derived_floats);
-  for (int k = 0; k < NENTRIES; k++) {
+  for (int k = 0; k < ENTRY_COUNT; k++) {
     if (!e[k].g) continue;
     e[k].f = entry_func(mod, o->prefix, entry_names[k]);
     ok &= k == ENTRY_TRAIN ? lower_train(&b, &e[k], l->work[k]) : lower_inference(&b, &e[k], k, l->work[k]);
@@ -330,25 +277,22 @@ static void add_exported_data(Lowered *l, const char *prefix, const LowerOptions
   free(name);
 }
 
-Lowered *lower_model(const Model *m, const LowerOptions *o, Diag *d) {
+Lowered *lower_program(const ProgramDesc *p, Graph *const graphs[ENTRY_COUNT], MemPlan *const plans[ENTRY_COUNT],
+                       const LowerOptions *o, Diag *d) {
   Lowered *l = xcalloc(1, sizeof *l);
   l->module = lmodule_new(o->prefix);
   ParamLayout pl;
-  param_layout_init(&pl, m);
+  param_layout_init(&pl, p);
   l->param_floats = pl.floats;
-  Entry e[NENTRIES] = {0};
-  bool ok = true;
-  for (int k = 0; k < NENTRIES && ok; k++)
-    if (k != ENTRY_TRAIN || !o->no_train) ok = (e[k].g = entry_graph(k, m, o, d)) != NULL;
-  ok = ok && lower_entries(l, e, m, &pl, o, d);
+  Entry e[ENTRY_COUNT] = {0};
+  for (int k = 0; k < ENTRY_COUNT; k++) e[k] = (Entry){.g = graphs[k], .plan = plans[k]};
+  bool ok = lower_entries(l, e, p, &pl, o, d);
   if (ok) {
-    l->desc = lower_description(m, &pl, o, l);
+    l->desc = lower_description(p, &pl, o, l);
     add_exported_data(l, o->prefix, o);
   }
-  for (int k = 0; k < NENTRIES; k++) {
+  for (int k = 0; k < ENTRY_COUNT; k++) {
     lower_ctx_free(e[k].c);
-    ir_graph_free(e[k].g);
-    free(e[k].hoisted);
     free(e[k].prepare_skip);
     free(e[k].derived_at);
   }

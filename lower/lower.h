@@ -3,7 +3,7 @@
  *
  *   lower.c        the module: P_desc, P_prepare, P_forward, P_features,
  *                  P_train_step (runtime/cratert_abi.h, "compiled models")
- *   lower_entry.c  one entry;  lower_graphs.c the graph variants
+ *   lower_entry.c  one entry's body
  *   lower_desc.c   the JSON description;  lower_header.c the library header
  *   lower_ctx.c    storage bindings and scratch (kernel.h)
  *   lower_flat.c   every value in its own slot, for verify and the tests
@@ -19,19 +19,21 @@
 /* ---- lowering to the compiled-model ABI (lower*.c) ---------------------------------
  * One module defining P_desc, P_prepare, P_forward, P_features and
  * P_train_step (runtime/cratert_abi.h, "compiled models"), and P_weights when
- * weights are embedded. Each entry's graph goes through the pipeline, then
- * its values are bound (ABI buffers, the derived buffer for values computed
- * from parameters alone, the planned work arena) and every op's kernel
- * emitter appends its code. */
+ * weights are embedded. Each entry's optimized graph comes with the plan of
+ * its work arena (plan_entry): its values are bound (ABI buffers, the
+ * derived buffer for the ops the plan hoists, the planned arena) and every
+ * op's kernel emitter appends its code. */
+typedef enum { ENTRY_FORWARD, ENTRY_FEATURES, ENTRY_TRAIN, ENTRY_COUNT } EntryKind;
+/* "forward", "features", "train": an entry's graph in dumps, its arena in
+ * the description's work_floats. */
+const char *entry_label(EntryKind k);
+
 typedef struct LowerOptions {
   const char *prefix;          /* symbol prefix P: "crate_model", or the model's name for libraries */
-  int64_t batch;               /* fixed batch size; 0: any */
-  bool no_train;               /* leave P_train_step out (inference-only objects; not for the
-                                  host's executables, which call it) */
+  int64_t batch;               /* the batch the graphs were fixed to (ir_set_batch); 0: any */
   const void *weights;         /* safetensors bytes to embed as P_weights (borrowed), or NULL */
   size_t weights_size;
   const Target *target;
-  PipelineOptions pipeline;
   bool profile;                /* time every kernel call (cratec build --profile, OUT bench --profile) */
 } LowerOptions;
 
@@ -49,31 +51,24 @@ typedef struct Lowered {
   ProfileSlots profile;
   char *desc;                  /* P_desc's JSON; the module's blob points into it */
   int64_t param_floats, derived_floats;
-  int64_t work[3][2];          /* work_floats {a, b} of forward, features, train */
+  int64_t work[ENTRY_COUNT][2];   /* work_floats {a, b} of each entry */
 } Lowered;
 
-/* NULL after reporting to D (an op no kernel emitter handles, a failing
- * pass). */
-Lowered *lower_model(const Model *m, const LowerOptions *o, Diag *d);
+/* The module of the program P whose entries compute GRAPHS, each after the
+ * pipeline, with the arenas PLANS (plan_entry: hoisting for the inference
+ * entries, not for training), both indexed by EntryKind and borrowed. A
+ * NULL training graph leaves P_train_step out (inference-only objects; not
+ * for the host's executables, which call it). NULL after reporting to D
+ * (an op no kernel emitter handles). */
+Lowered *lower_program(const ProgramDesc *p, Graph *const graphs[ENTRY_COUNT], MemPlan *const plans[ENTRY_COUNT],
+                       const LowerOptions *o, Diag *d);
 void lowered_free(Lowered *l);
-
-/* The graph P_features computes: the inference graph whose outputs are, per
- * layer l, "l<l>.q" = LN(Z^l)·Wqkvᵀ (the mssa op's normalized input times
- * its weight) and "l<l>.z" = Z^{l+1} (the ista result), and no logits. */
-Graph *lower_features_graph(const Model *m, Diag *d);
-
-/* Activation memory after the -O level's pipeline: the planned arenas of
- * P_forward and P_train_step for BATCH items, in floats (what lives in the
- * caller's buffers, outputs and hoisted values, not counted; nor kernel
- * scratch). False after reporting to D. */
-bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int64_t batch, int64_t *infer,
-                             int64_t *train, Diag *d);
 
 /* The C header of a `--emit lib` library (lower_header.c): the P_ entry
  * declarations, the model's sizes as P_-prefixed macros, and convenience
  * functions over the runtime's session API, declared without the runtime's
  * headers. */
-void lower_write_header(FILE *out, const Model *m, const char *prefix);
+void lower_write_header(FILE *out, const ProgramDesc *p, const char *prefix);
 /* The C source of those functions (compiled with cratert_host.h into the
  * library); EMBEDDED_WEIGHTS: the module defines P_weights. */
 void lower_write_api_source(FILE *out, const char *prefix, bool embedded_weights);

@@ -3,7 +3,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
-#include "lower_model.h"
+#include "lower_internal.h"
 
 static cJSON *pair(int64_t a, int64_t b) {
   cJSON *p = cJSON_CreateArray();
@@ -12,12 +12,12 @@ static cJSON *pair(int64_t a, int64_t b) {
   return p;
 }
 
-static cJSON *layers(const Model *m) {
+static cJSON *layers(const ProgramDesc *p) {
   cJSON *a = cJSON_CreateArray();
-  for (int l = 0; l < m->depth; l++) {
+  for (int l = 0; l < p->depth; l++) {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "heads", m->layers[l].heads);
-    cJSON_AddNumberToObject(o, "dim_head", m->layers[l].dim_head);
+    cJSON_AddNumberToObject(o, "heads", p->layers[l].heads);
+    cJSON_AddNumberToObject(o, "dim_head", p->layers[l].dim_head);
     cJSON_AddItemToArray(a, o);
   }
   return a;
@@ -31,6 +31,9 @@ static cJSON *params(const ParamLayout *pl) {
     for (int r = 0; r < pl->info[i].rank; r++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)pl->info[i].shape[r]));
     cJSON_AddItemToObject(o, "shape", shape);
     cJSON_AddNumberToObject(o, "offset", (double)pl->offset[i]);
+    cJSON_AddStringToObject(o, "role", param_role_name(pl->info[i].role));
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "init"), init_kind_name(pl->info[i].init.kind),
+                            pl->info[i].init.value);
     cJSON_AddItemToArray(a, o);
   }
   return a;
@@ -57,18 +60,18 @@ static cJSON *train(const TrainSpec *t) {
   return o;
 }
 
-char *lower_description(const Model *m, const ParamLayout *pl, const LowerOptions *o, const Lowered *l) {
+char *lower_description(const ProgramDesc *p, const ParamLayout *pl, const LowerOptions *o, const Lowered *l) {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddNumberToObject(j, "abi", 1);
-  cJSON_AddStringToObject(j, "name", m->name);
-  cJSON_AddNumberToObject(j, "channels", m->channels);
-  cJSON_AddNumberToObject(j, "height", m->height);
-  cJSON_AddNumberToObject(j, "width", m->width);
-  cJSON_AddNumberToObject(j, "classes", m->classes);
-  cJSON_AddNumberToObject(j, "depth", m->depth);
-  cJSON_AddNumberToObject(j, "tokens", model_tokens(m));
-  cJSON_AddNumberToObject(j, "dim", m->dim);
-  cJSON_AddItemToObject(j, "layers", layers(m));
+  cJSON_AddStringToObject(j, "name", p->name);
+  cJSON_AddNumberToObject(j, "channels", p->channels);
+  cJSON_AddNumberToObject(j, "height", p->height);
+  cJSON_AddNumberToObject(j, "width", p->width);
+  cJSON_AddNumberToObject(j, "classes", p->classes);
+  cJSON_AddNumberToObject(j, "depth", p->depth);
+  cJSON_AddNumberToObject(j, "tokens", p->tokens);
+  cJSON_AddNumberToObject(j, "dim", p->dim);
+  cJSON_AddItemToObject(j, "layers", layers(p));
   if (o->batch)
     cJSON_AddNumberToObject(j, "batch", (double)o->batch);
   else
@@ -77,11 +80,10 @@ char *lower_description(const Model *m, const ParamLayout *pl, const LowerOption
   cJSON_AddNumberToObject(j, "param_floats", (double)l->param_floats);
   cJSON_AddNumberToObject(j, "derived_floats", (double)l->derived_floats);
   cJSON *work = cJSON_AddObjectToObject(j, "work_floats");
-  static const char *const entries[] = {"forward", "features", "train"};
-  for (int k = 0; k < 3; k++) cJSON_AddItemToObject(work, entries[k], pair(l->work[k][0], l->work[k][1]));
+  for (int k = 0; k < ENTRY_COUNT; k++) cJSON_AddItemToObject(work, entry_label(k), pair(l->work[k][0], l->work[k][1]));
   cJSON *flops = cJSON_AddObjectToObject(j, "flops");
-  cJSON_AddNumberToObject(flops, "forward", (double)model_flops(m));
-  cJSON_AddItemToObject(j, "train", train(&m->train));
+  cJSON_AddNumberToObject(flops, "forward", (double)p->flops);
+  cJSON_AddItemToObject(j, "train", train(&p->train));
   cJSON_AddNumberToObject(j, "embedded_weights", o->weights ? (double)o->weights_size : 0);
   if (o->profile) {
     cJSON *slots = cJSON_AddArrayToObject(j, "profile");

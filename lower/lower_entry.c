@@ -1,5 +1,5 @@
 /* One entry's body: the arena plan applied as bindings, then one call per
- * op of a kernel function (lower_model.h).
+ * op of a kernel function (lower_internal.h).
  *
  * Kernels are outlined rather than inlined into the entry: an op's kernel
  * takes the op's values, a scratch pointer and the batch as parameters, so
@@ -7,34 +7,34 @@
  * one function (comments aside, which may name values). LLVM's time is
  * nearly all per kernel, so this keeps CRATE-Base's build time that of one
  * layer rather than twelve. */
-#include "lower_model.h"
+#include "lower_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Results the caller did not bind (to ABI buffers or the derived buffer)
- * go to the planned arena. */
-static MemPlan *bind_arena(LowerCtx *c, const Graph *g, const bool *skip, LVar *work, int64_t base) {
-  bool *external = xcalloc((size_t)g->next_value_id + 1, sizeof *external);
-  for (int i = 0; i < g->ops.len; i++) {
+/* The planned results go to the arena, whose batch region starts at BASE +
+ * FIXED; every other result of an op the entry runs was bound by the
+ * caller (ABI buffers, the derived buffer). */
+static bool bind_arena(LowerCtx *c, const Graph *g, const bool *skip, const MemPlan *p, LVar *work, int64_t base,
+                       int64_t fixed, Diag *d) {
+  bool ok = true;
+  for (int i = 0; i < g->ops.len && ok; i++) {
+    if (skip && skip[i]) continue;
     const IrOp *op = g->ops.items[i];
-    for (int r = 0; r < op->results.len; r++) external[op->results.items[r]->id] = lower_is_bound(c, op->results.items[r]);
-  }
-  MemPlan *p = plan_memory(g, external, skip);
-  free(external);
-  for (int i = 0; i < g->ops.len; i++) {
-    const IrOp *op = g->ops.items[i];
-    for (int r = 0; r < op->results.len; r++) {
+    for (int r = 0; r < op->results.len && ok; r++) {
       const IrValue *v = op->results.items[r];
-      if (!p->planned[v->id]) continue;
-      if (p->per_batch[v->id])
-        lower_bind(c, v, work, base + p->fixed, p->offset[v->id]);
-      else
-        lower_bind(c, v, work, base + p->offset[v->id], 0);
+      bool planned = p && p->planned[v->id];
+      if (planned == lower_is_bound(c, v)) {
+        diag(d, DIAG_ERROR, "internal error: lowering %s: %%%s is %s", lower_func(c)->name, v->name,
+             planned ? "both planned and bound" : "neither planned nor bound");
+        ok = false;
+      } else if (planned) {
+        lower_bind(c, v, work, base + (p->per_batch[v->id] ? fixed : p->offset[v->id]),
+                   p->per_batch[v->id] ? p->offset[v->id] : 0);
+      }
     }
   }
-  lower_set_scratch_base(c, work, base + p->fixed, p->batch);
-  return p;
+  return ok;
 }
 
 /* The op's distinct values, operands then results: a value read twice
@@ -161,9 +161,11 @@ static void profile_end(LowerCtx *c, ProfileSlots *prof, LVar *t0, const char *e
   prof->labels[prof->count++] = xasprintf("%s %s %%%s", entry, ir_op_name(op->kind), op->results.items[0]->name);
 }
 
-bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, LVar *work, int64_t base,
-               LVar *batch, int64_t work_floats[2], ProfileSlots *prof, const char *entry, Diag *d) {
-  MemPlan *p = bind_arena(c, g, skip, work, base);
+bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, const MemPlan *plan, LVar *work,
+               int64_t base, LVar *batch, int64_t work_floats[2], ProfileSlots *prof, const char *entry, Diag *d) {
+  int64_t fixed = plan ? plan->fixed : 0, per_batch = plan ? plan->batch : 0;
+  if (!bind_arena(c, g, skip, plan, work, base, fixed, d)) return false;
+  lower_set_scratch_base(c, work, base + fixed, per_batch);
   bool ok = true;
   bool reported[IR_OP_COUNT] = {0};
   for (int i = 0; i < g->ops.len; i++) {
@@ -195,8 +197,7 @@ bool lower_ops(LowerCtx *c, KernelCache *kc, const Graph *g, const bool *skip, L
   int64_t scratch, scratch_per_batch;
   lower_scratch_peak(c, &scratch, &scratch_per_batch);
   /* The scratch base is rounded up to 64 bytes: count that rounding too. */
-  work_floats[0] = (base + p->fixed + 15) / 16 * 16 + scratch;
-  work_floats[1] = p->batch + scratch_per_batch;
-  plan_free(p);
+  work_floats[0] = (base + fixed + 15) / 16 * 16 + scratch;
+  work_floats[1] = per_batch + scratch_per_batch;
   return ok;
 }

@@ -66,9 +66,11 @@ bool pass_tile(Graph *g, const Target *t, Diag *d);
 bool pass_tile_applies(IrOpKind kind);
 
 /* ---- the pipeline (pipeline.c) -------------------------------------------------
- * -O0 runs only what code generation needs (autodiff on training graphs,
- * then expand_composites so every op has a plain kernel); -O1 and up add the
- * optimizing passes of their level, in the table's order. */
+ * -O0 runs only what code generation needs: expand_composites first, so
+ * autodiff (on training graphs) differentiates the primitives and every op,
+ * forward and backward, has a plain kernel. -O1 and up keep mssa and ista
+ * whole for autodiff's fused backward ops and add the optimizing passes of
+ * their level, in the table's order. */
 bool pass_expand_composites(Graph *g, const Target *t, Diag *d);
 
 typedef struct PipelineOptions {
@@ -100,6 +102,7 @@ void pipeline_list(FILE *out);
  * offset clear of the overlapping ones already placed. Offsets are multiples
  * of 16 floats (64 bytes). */
 typedef struct MemPlan {
+  bool *hoisted;            /* by op index (plan_entry): run once by P_prepare, not by the entry; may be NULL */
   int nvalues;              /* the arrays below are indexed by IrValue.id */
   bool *planned;            /* the value lives in the arena */
   int64_t *offset;          /* planned: floats from its region's start, per batch item in the batch region */
@@ -113,6 +116,13 @@ typedef struct MemPlan {
  * those of ops SKIP marks (indexed by op index, may be NULL: ops another
  * entry runs). Inputs and parameters are never planned. */
 MemPlan *plan_memory(const Graph *g, const bool *external, const bool *skip);
+/* The arena of a compiled model's entry computing G: every op result but
+ * G's outputs, which live in the ABI's buffers. With HOIST (the inference
+ * entries), the ops computed from parameters alone, transitively, whose
+ * results do not grow with the batch are hoisted: P_prepare runs them once
+ * into the derived buffer, so the entry neither runs them nor plans their
+ * results. */
+MemPlan *plan_entry(const Graph *g, bool hoist);
 void plan_free(MemPlan *p);
 /* Floats the arena needs for BATCH items. */
 int64_t plan_floats(const MemPlan *p, int64_t batch);

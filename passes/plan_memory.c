@@ -111,8 +111,35 @@ MemPlan *plan_memory(const Graph *g, const bool *external, const bool *skip) {
   return p;
 }
 
+static bool *hoistable_ops(const Graph *g) {
+  bool *from_params = xcalloc((size_t)g->next_value_id + 1, sizeof *from_params);
+  bool *hoisted = xcalloc((size_t)g->ops.len + 1, sizeof *hoisted);
+  for (int i = 0; i < g->params.len; i++) from_params[g->params.items[i]->id] = true;
+  for (int i = 0; i < g->ops.len; i++) {
+    const IrOp *op = g->ops.items[i];
+    bool all = true;
+    for (int k = 0; k < op->operands.len; k++) all &= from_params[op->operands.items[k]->id];
+    for (int r = 0; r < op->results.len; r++) all &= op->results.items[r]->type.dims[0] != IR_BATCH;
+    hoisted[i] = all;
+    for (int r = 0; r < op->results.len; r++) from_params[op->results.items[r]->id] = all;
+  }
+  free(from_params);
+  return hoisted;
+}
+
+MemPlan *plan_entry(const Graph *g, bool hoist) {
+  bool *outputs = xcalloc((size_t)g->next_value_id + 1, sizeof *outputs);
+  for (int i = 0; i < g->outputs.len; i++) outputs[g->outputs.items[i].value->id] = true;
+  bool *hoisted = hoist ? hoistable_ops(g) : NULL;
+  MemPlan *p = plan_memory(g, outputs, hoisted);
+  p->hoisted = hoisted;
+  free(outputs);
+  return p;
+}
+
 void plan_free(MemPlan *p) {
   if (!p) return;
+  free(p->hoisted);
   free(p->planned);
   free(p->per_batch);
   free(p->offset);

@@ -163,7 +163,13 @@ int64_t crt_profile_calls(int64_t slot);
  *    "depth": 12, "tokens": 197, "dim": 384,
  *    "layers": [{"heads": 6, "dim_head": 64}, ...],          (depth entries)
  *    "batch": null | B,                                      (fixed by --batch)
- *    "params": [{"key": "cls_token", "shape": [1, 1, 384], "offset": 0}, ...],
+ *    "params": [{"key": "cls_token", "shape": [1, 1, 384], "offset": 0,
+ *                "role": "embedding", "init": {"normal": 1}}, ...],
+ *      role: embedding, linear_weight, linear_bias, norm_weight, norm_bias or
+ *      dictionary;
+ *      init: how a fresh parameter is drawn, {"normal": std},
+ *      {"uniform": bound} or {"constant": value} (optional: without it the
+ *      session needs weights)
  *    "param_floats": N, "derived_floats": N,
  *    "work_floats": {"forward": [a, b], "features": [a, b], "train": [a, b]},
  *    "flops": {"forward": F},                                (per image)

@@ -457,9 +457,9 @@ typedef struct crt_session crt_session;
 
 /* Parses and checks M's description, allocates parameters once, loads
  * WEIGHTS_PATH (a weights file or a training checkpoint, keys optionally
- * "module."-prefixed) or, when NULL, the embedded weights, or else
- * initialises the parameters as PyTorch does (docs/model.md §3.3) from the
- * description's seed; then calls P_prepare. NULL with E filled on error. */
+ * "module."-prefixed) or, when NULL, the embedded weights, or else draws
+ * the parameters as crt_session_init_params does from the description's
+ * seed; then calls P_prepare. NULL with E filled on error. */
 crt_session *crt_session_create(const crt_model *m, const char *weights_path, crt_error *e);
 void crt_session_free(crt_session *s);
 const crt_model_info *crt_session_info(const crt_session *s);
@@ -470,8 +470,10 @@ const crt_model_info *crt_session_info(const crt_session *s);
 float *crt_session_params(crt_session *s);
 const float *crt_session_grads(const crt_session *s);
 void crt_session_params_changed(crt_session *s);
-/* docs/model.md §3.3 initialisation from SEED: N(0,1) embeddings, U(±1/√fan_in)
- * linear weights and biases, U(±√(6/d)) ISTA dictionaries, LayerNorm 1 and 0. */
+/* Draws every parameter from SEED as its "init" in the description says
+ * (cratec writes PyTorch's initialisation of the official model: N(0,1)
+ * embeddings, U(±1/√fan_in) linear weights and biases, U(±√(6/d)) ISTA
+ * dictionaries, LayerNorm 1 and 0). */
 void crt_session_init_params(crt_session *s, uint64_t seed);
 
 /* Sizes the scratch for batches up to BATCH now, so later steps of at most

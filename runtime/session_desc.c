@@ -68,6 +68,24 @@ static int parse_layers(crt_desc *d, const cJSON *root, crt_error *e) {
   return 0;
 }
 
+/* "init": {"normal": std} | {"uniform": bound} | {"constant": value};
+ * optional, since descriptions from before it was written lack it. */
+static int parse_init(crt_param_init *init, const char *key, const cJSON *v, crt_error *e) {
+  static const char *const kinds[] = {[CRT_INIT_NORMAL] = "normal", [CRT_INIT_UNIFORM] = "uniform",
+                                      [CRT_INIT_CONSTANT] = "constant"};
+  *init = (crt_param_init){CRT_INIT_NONE, 0};
+  if (!v) return 0;
+  const cJSON *x = cJSON_IsObject(v) && cJSON_GetArraySize(v) == 1 ? v->child : NULL;
+  for (int k = CRT_INIT_NORMAL; x && k <= CRT_INIT_CONSTANT; k++)
+    if (strcmp(x->string, kinds[k]) == 0) init->kind = (crt_init_kind)k;
+  if (init->kind == CRT_INIT_NONE || !cJSON_IsNumber(x) || !isfinite(x->valuedouble) ||
+      (init->kind != CRT_INIT_CONSTANT && x->valuedouble < 0))
+    return BAD("param '%s': 'init' must be {\"normal\": std}, {\"uniform\": bound} or {\"constant\": value}, "
+               "with std and bound >= 0", key);
+  init->value = x->valuedouble;
+  return 0;
+}
+
 static int parse_param(crt_desc *d, int i, const cJSON *p, crt_error *e) {
   const cJSON *key = cJSON_GetObjectItemCaseSensitive(p, "key");
   const cJSON *shape = cJSON_GetObjectItemCaseSensitive(p, "shape");
@@ -94,7 +112,7 @@ static int parse_param(crt_desc *d, int i, const cJSON *p, crt_error *e) {
     return BAD("param '%s' (offset %lld, %zu floats) runs past param_floats %zu", s->key,
                (long long)offset, count, d->info.params.flat_count);
   d->offsets[i] = (size_t)offset;
-  return 0;
+  return parse_init(&d->inits[i], s->key, cJSON_GetObjectItemCaseSensitive(p, "init"), e);
 }
 
 static int parse_params(crt_desc *d, const cJSON *root, crt_error *e) {
@@ -110,7 +128,8 @@ static int parse_params(crt_desc *d, const cJSON *root, crt_error *e) {
   d->specs = calloc((size_t)n, sizeof *d->specs);
   d->keys = calloc((size_t)n, sizeof *d->keys);
   d->offsets = calloc((size_t)n, sizeof *d->offsets);
-  if (!d->specs || !d->keys || !d->offsets) return BAD("out of memory");
+  d->inits = calloc((size_t)n, sizeof *d->inits);
+  if (!d->specs || !d->keys || !d->offsets || !d->inits) return BAD("out of memory");
   d->info.params = (crt_param_table){d->specs, d->offsets, n, (size_t)floats};
   for (int i = 0; i < n; i++)
     if (parse_param(d, i, cJSON_GetArrayItem(params, i), e)) return -1;
@@ -221,6 +240,6 @@ int crt_desc_parse(crt_desc *d, const char *json, crt_error *e) {
 
 void crt_desc_free(crt_desc *d) {
   for (int i = 0; d->keys && i < d->info.params.count; i++) free(d->keys[i]);
-  free(d->keys), free(d->specs), free(d->offsets), free(d->layers), free(d->name);
+  free(d->keys), free(d->specs), free(d->offsets), free(d->inits), free(d->layers), free(d->name);
   memset(d, 0, sizeof *d);
 }

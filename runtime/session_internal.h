@@ -5,6 +5,15 @@
 
 #include "cratert_host.h"
 
+/* How a fresh parameter is drawn (its "init" in the description): every
+ * element from N(0, value²), from U(−value, value), or equal to value. */
+typedef enum { CRT_INIT_NONE, CRT_INIT_NORMAL, CRT_INIT_UNIFORM, CRT_INIT_CONSTANT } crt_init_kind;
+
+typedef struct crt_param_init {
+  crt_init_kind kind;   /* NONE: the description does not say */
+  double value;
+} crt_param_init;
+
 /* The parsed description and the storage its pointers refer to. */
 typedef struct crt_desc {
   crt_model_info info;
@@ -13,6 +22,7 @@ typedef struct crt_desc {
   crt_param_spec *specs;
   char **keys;
   size_t *offsets;
+  crt_param_init *inits;   /* (params.count) */
 } crt_desc;
 
 /* Parses and checks the JSON description (abi 1, see cratert_abi.h). */
@@ -30,7 +40,8 @@ struct crt_session {
   bool opt_ready;
 };
 
-/* WEIGHTS_PATH, else the embedded weights, else docs/model.md §3.3 from the seed. */
+/* WEIGHTS_PATH, else the embedded weights, else every parameter drawn as
+ * its "init" says, from the description's seed. */
 int crt_session_load_initial(crt_session *s, const char *weights_path, crt_error *e);
 
 #endif

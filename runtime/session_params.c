@@ -1,11 +1,9 @@
 /* A session's parameters: loaded from a file or the embedded blob, or
- * initialised from scratch as PyTorch initialises the official model. */
+ * initialised from scratch as the description says (cratec writes how
+ * PyTorch initialises the official model). */
 #include "session_internal.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static size_t numel(const crt_param_spec *s) {
   size_t n = 1;
@@ -13,51 +11,23 @@ static size_t numel(const crt_param_spec *s) {
   return n;
 }
 
-/* The weight of the same module: "x.2.bias" -> "x.2.weight", or NULL. */
-static const crt_param_spec *sibling_weight(const crt_param_table *t, const char *key) {
-  size_t len = strlen(key);
-  if (len < 5 || strcmp(key + len - 5, ".bias") != 0) return NULL;
-  for (int i = 0; i < t->count; i++) {
-    const char *k = t->specs[i].key;
-    if (strncmp(k, key, len - 4) == 0 && strcmp(k + len - 4, "weight") == 0) return &t->specs[i];
-  }
-  return NULL;
+static void draw(float *p, size_t n, const crt_param_init *init, crt_rng *r) {
+  for (size_t j = 0; j < n; j++) switch (init->kind) {
+      case CRT_INIT_NORMAL: p[j] = (float)(init->value * crt_rng_normal(r)); break;
+      case CRT_INIT_UNIFORM: p[j] = (float)((2.0 * crt_rng_uniform(r) - 1.0) * init->value); break;
+      case CRT_INIT_CONSTANT: p[j] = (float)init->value; break;
+      case CRT_INIT_NONE: return;
+    }
 }
 
-/* ISTA dictionaries are "transformer.layers.L.1.fn.weight" (docs/model.md §3.1). */
-static bool is_dictionary(const char *key) {
-  const char *tail = strstr(key, ".1.fn.weight");
-  return strncmp(key, "transformer.layers.", 19) == 0 && tail && !tail[12];
-}
-
-static void fill_uniform(float *p, size_t n, double bound, crt_rng *r) {
-  for (size_t i = 0; i < n; i++) p[i] = (float)((2.0 * crt_rng_uniform(r) - 1.0) * bound);
-}
-
-/* docs/model.md §3.3. Rank 3 are the cls token and the position table; a rank-1
- * tensor whose module has a matrix weight is a Linear bias, otherwise it
- * belongs to a LayerNorm. */
+/* In order, from one generator: the values depend on the seed and the
+ * parameter list only. A parameter the description gives no "init" (one
+ * compiled by an older cratec) keeps its value. */
 void crt_session_init_params(crt_session *s, uint64_t seed) {
   const crt_param_table *t = &s->desc.info.params;
   crt_rng r;
   crt_rng_seed(&r, seed);
-  for (int i = 0; i < t->count; i++) {
-    const crt_param_spec *spec = &t->specs[i];
-    float *p = s->params + t->offsets[i];
-    size_t n = numel(spec);
-    const crt_param_spec *w = sibling_weight(t, spec->key);
-    if (spec->rank >= 3) {
-      for (size_t j = 0; j < n; j++) p[j] = crt_rng_normal(&r);
-    } else if (spec->rank == 2) {
-      double fan_in = (double)spec->shape[1];
-      fill_uniform(p, n, is_dictionary(spec->key) ? sqrt(6.0 / fan_in) : 1.0 / sqrt(fan_in), &r);
-    } else if (w && w->rank == 2) {
-      fill_uniform(p, n, 1.0 / sqrt((double)w->shape[1]), &r);
-    } else {
-      bool bias = w != NULL;
-      for (size_t j = 0; j < n; j++) p[j] = bias ? 0.0f : 1.0f;
-    }
-  }
+  for (int i = 0; i < t->count; i++) draw(s->params + t->offsets[i], numel(&t->specs[i]), &s->desc.inits[i], &r);
 }
 
 /* Loads F into the parameter buffer through the checkpoint-aware loader. */
@@ -82,6 +52,10 @@ int crt_session_load_initial(crt_session *s, const char *weights_path, crt_error
   else if (m->embedded_weights)
     f = crt_st_open_memory(s->model->weights, m->embedded_weights, "embedded weights", e);
   else {
+    for (int i = 0; i < m->params.count; i++)
+      if (s->desc.inits[i].kind == CRT_INIT_NONE)
+        return crt_fail(e, "model description: param '%s' has no 'init' (compiled by an older cratec): "
+                           "give weights, or build the model again", m->params.specs[i].key);
     crt_session_init_params(s, m->train.seed);
     return 0;
   }

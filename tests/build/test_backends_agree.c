@@ -39,7 +39,7 @@ static void write_weights(const Model *m, const char *path, crt_rng *r) {
   ck_assert_msg(crt_st_write(path, t, n, NULL, &e) == 0, "%s", e.msg);
   for (int i = 0; i < n; i++) free((void *)t[i].data);
   free(t);
-  model_params_free(info, n);
+  param_infos_free(info, n);
 }
 
 static void write_images(const Model *m, const char *path, int64_t batch, crt_rng *r) {

@@ -71,7 +71,7 @@ static void check_against_meta(const char *case_name) {
     ck_assert_int_eq(p[i].rank, cJSON_GetArraySize(entry));
     for (int r = 0; r < p[i].rank; r++) ck_assert_int_eq(p[i].shape[r], cJSON_GetArrayItem(entry, r)->valueint);
   }
-  model_params_free(p, n);
+  param_infos_free(p, n);
   cJSON_Delete(meta);
   source_free(meta_file);
   model_free(m);
@@ -106,7 +106,45 @@ START_TEST(test_single_head_full_width_has_no_output_projection) {
   ck_assert_str_eq(p[8 + 6 + 3].key, "transformer.layers.1.0.fn.to_out.0.weight");
   ck_assert_int_eq(p[8 + 6 + 3].shape[0], 16);
   ck_assert_int_eq(p[8 + 6 + 3].shape[1], 16);
-  model_params_free(p, n);
+  param_infos_free(p, n);
+  model_free(m);
+}
+END_TEST
+
+/* PyTorch's initialisation, by module: what the description tells the
+ * runtime instead of the runtime reading it off the keys. */
+START_TEST(test_parameters_carry_role_and_initialisation) {
+  Model *m = parse_source_file("tests/data/micro/model.crate");   /* dim 64, patch_dim 192, 10 classes */
+  ParamInfo *p;
+  int n = model_params(m, &p);
+  static const struct {
+    const char *key;
+    ParamRole role;
+    InitKind kind;
+    double value;
+  } expect[] = {
+      {"pos_embedding", PARAM_EMBEDDING, INIT_NORMAL, 1},
+      {"cls_token", PARAM_EMBEDDING, INIT_NORMAL, 1},
+      {"to_patch_embedding.1.weight", PARAM_NORM_WEIGHT, INIT_CONSTANT, 1},
+      {"to_patch_embedding.1.bias", PARAM_NORM_BIAS, INIT_CONSTANT, 0},
+      {"to_patch_embedding.2.weight", PARAM_LINEAR_WEIGHT, INIT_UNIFORM, 0.07216878364870323},   /* 1/√192 */
+      {"to_patch_embedding.2.bias", PARAM_LINEAR_BIAS, INIT_UNIFORM, 0.07216878364870323},
+      {"transformer.layers.1.0.fn.qkv.weight", PARAM_LINEAR_WEIGHT, INIT_UNIFORM, 0.125},     /* 1/√64 */
+      {"transformer.layers.1.0.fn.to_out.0.bias", PARAM_LINEAR_BIAS, INIT_UNIFORM, 0.125},
+      {"transformer.layers.1.1.norm.bias", PARAM_NORM_BIAS, INIT_CONSTANT, 0},
+      {"transformer.layers.1.1.fn.weight", PARAM_DICTIONARY, INIT_UNIFORM, 0.30618621784789724},   /* √(6/64) */
+      {"mlp_head.1.weight", PARAM_LINEAR_WEIGHT, INIT_UNIFORM, 0.125},
+      {"mlp_head.1.bias", PARAM_LINEAR_BIAS, INIT_UNIFORM, 0.125},
+  };
+  for (size_t k = 0; k < sizeof expect / sizeof *expect; k++) {
+    int i = 0;
+    while (i < n && strcmp(p[i].key, expect[k].key) != 0) i++;
+    ck_assert_msg(i < n, "no parameter %s", expect[k].key);
+    ck_assert_str_eq(param_role_name(p[i].role), param_role_name(expect[k].role));
+    ck_assert_str_eq(init_kind_name(p[i].init.kind), init_kind_name(expect[k].kind));
+    ck_assert_double_eq_tol(p[i].init.value, expect[k].value, 1e-15);
+  }
+  param_infos_free(p, n);
   model_free(m);
 }
 END_TEST
@@ -179,6 +217,7 @@ int main(void) {
   tcase_add_test(tc, test_small_examples_follow_the_formula);
   tcase_add_test(tc, test_keys_match_reference_cases);
   tcase_add_test(tc, test_single_head_full_width_has_no_output_projection);
+  tcase_add_test(tc, test_parameters_carry_role_and_initialisation);
   tcase_add_test(tc, test_flops_micro);
   tcase_add_test(tc, test_flops_crate_tiny);
   tcase_add_test(tc, test_limits_do_not_overflow);

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int64_t total = 0;
     for (int i = 0; i < n; i++) total += p[i].numel;
     if (total != model_param_count(m) || model_flops(m) <= 0) __builtin_trap();
-    model_params_free(p, n);
+    param_infos_free(p, n);
   }
   model_free(m);
   source_free(src);

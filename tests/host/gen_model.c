@@ -6,6 +6,7 @@
  *   gen_model OUT.c [--batch B] fashion
  * --batch fixes the batch, as cratec build --batch does. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,24 @@ static cJSON *train_block(const char *name, const crate_config *c) {
   cJSON_AddNumberToObject(t, "batch", 16);
   cJSON_AddNumberToObject(t, "seed", 7);
   return t;
+}
+
+/* The "init" cratec writes for parameter slot I: PyTorch's initialisation
+ * of the official model. A linear bias follows its weight, the slot before. */
+static cJSON *init_of(const crate_model *m, int i) {
+  enum { RANDN, ONE, ZERO, LINEAR, DICT };
+  static const int global[P_GLOBALS] = {RANDN, RANDN, ONE, ZERO, LINEAR, LINEAR, ONE, ZERO};
+  static const int layer[CRATE_LAYER_SLOTS] = {ONE, ZERO, LINEAR, LINEAR, LINEAR, ONE, ZERO, DICT};
+  static const int head[CRATE_HEAD_SLOTS] = {ONE, ZERO, LINEAR, LINEAR};
+  int at = i - P_GLOBALS, layers = m->cfg.depth * CRATE_LAYER_SLOTS;
+  int kind = at < 0 ? global[i] : at < layers ? layer[at % CRATE_LAYER_SLOTS] : head[at - layers];
+  const crt_param_spec *w = m->spec[i].rank == 2 ? &m->spec[i] : &m->spec[i - 1];
+  cJSON *init = cJSON_CreateObject();
+  if (kind == RANDN) cJSON_AddNumberToObject(init, "normal", 1);
+  if (kind == ONE || kind == ZERO) cJSON_AddNumberToObject(init, "constant", kind == ONE);
+  if (kind == LINEAR) cJSON_AddNumberToObject(init, "uniform", 1 / sqrt((double)w->shape[1]));
+  if (kind == DICT) cJSON_AddNumberToObject(init, "uniform", sqrt(6.0 / (double)w->shape[1]));
+  return init;
 }
 
 static char *describe(const char *name, const crate_model *m, int batch, size_t embedded) {
@@ -67,6 +86,7 @@ static char *describe(const char *name, const crate_model *m, int batch, size_t 
     cJSON_AddStringToObject(p, "key", m->spec[i].key);
     cJSON_AddItemToObject(p, "shape", ints(m->spec[i].shape, m->spec[i].rank));
     cJSON_AddNumberToObject(p, "offset", (double)(m->param[i] - m->param_mem));
+    cJSON_AddItemToObject(p, "init", init_of(m, i));
     cJSON_AddItemToArray(params, p);
   }
   cJSON_AddNumberToObject(d, "param_floats", (double)m->num_params);

@@ -1,5 +1,6 @@
-/* Sessions in process: description checks and the SPEC §1.9 initialisation,
- * on a model whose entries do nothing (only the description matters). */
+/* Sessions in process: description checks and the initialisation the
+ * description asks for, on a model whose entries do nothing (only the
+ * description matters). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,32 +15,35 @@ static void train_step(const float *params, const float *images, const int64_t *
                        float *loss, float *logits, float *grads, float *work, int64_t batch) {}
 
 /* One layer of width 8 (2 heads of 4) on 4×4 grey images in 2×2 patches:
- * 5 tokens, 3 classes. EDIT, when given, changes one field first. */
+ * 5 tokens, 3 classes, each parameter with the "init" cratec writes for it.
+ * EDIT, when given, changes one field first. */
 static char *description(void (*edit)(cJSON *)) {
   static const struct {
     const char *key;
     int rank;
     int shape[2];
-  } params[] = {{"pos_embedding", 3, {5, 8}},
-                {"cls_token", 3, {1, 8}},
-                {"to_patch_embedding.1.weight", 1, {4}},
-                {"to_patch_embedding.1.bias", 1, {4}},
-                {"to_patch_embedding.2.weight", 2, {8, 4}},
-                {"to_patch_embedding.2.bias", 1, {8}},
-                {"to_patch_embedding.3.weight", 1, {8}},
-                {"to_patch_embedding.3.bias", 1, {8}},
-                {"transformer.layers.0.0.norm.weight", 1, {8}},
-                {"transformer.layers.0.0.norm.bias", 1, {8}},
-                {"transformer.layers.0.0.fn.qkv.weight", 2, {8, 8}},
-                {"transformer.layers.0.0.fn.to_out.0.weight", 2, {8, 8}},
-                {"transformer.layers.0.0.fn.to_out.0.bias", 1, {8}},
-                {"transformer.layers.0.1.norm.weight", 1, {8}},
-                {"transformer.layers.0.1.norm.bias", 1, {8}},
-                {"transformer.layers.0.1.fn.weight", 2, {8, 8}},
-                {"mlp_head.0.weight", 1, {8}},
-                {"mlp_head.0.bias", 1, {8}},
-                {"mlp_head.1.weight", 2, {3, 8}},
-                {"mlp_head.1.bias", 1, {3}}};
+    const char *init;
+    double value;
+  } params[] = {{"pos_embedding", 3, {5, 8}, "normal", 1},
+                {"cls_token", 3, {1, 8}, "normal", 1},
+                {"to_patch_embedding.1.weight", 1, {4}, "constant", 1},
+                {"to_patch_embedding.1.bias", 1, {4}, "constant", 0},
+                {"to_patch_embedding.2.weight", 2, {8, 4}, "uniform", 0.5},
+                {"to_patch_embedding.2.bias", 1, {8}, "uniform", 0.5},
+                {"to_patch_embedding.3.weight", 1, {8}, "constant", 1},
+                {"to_patch_embedding.3.bias", 1, {8}, "constant", 0},
+                {"transformer.layers.0.0.norm.weight", 1, {8}, "constant", 1},
+                {"transformer.layers.0.0.norm.bias", 1, {8}, "constant", 0},
+                {"transformer.layers.0.0.fn.qkv.weight", 2, {8, 8}, "uniform", 0.35355339059327373},
+                {"transformer.layers.0.0.fn.to_out.0.weight", 2, {8, 8}, "uniform", 0.35355339059327373},
+                {"transformer.layers.0.0.fn.to_out.0.bias", 1, {8}, "uniform", 0.35355339059327373},
+                {"transformer.layers.0.1.norm.weight", 1, {8}, "constant", 1},
+                {"transformer.layers.0.1.norm.bias", 1, {8}, "constant", 0},
+                {"transformer.layers.0.1.fn.weight", 2, {8, 8}, "uniform", 0.8660254037844386},
+                {"mlp_head.0.weight", 1, {8}, "constant", 1},
+                {"mlp_head.0.bias", 1, {8}, "constant", 0},
+                {"mlp_head.1.weight", 2, {3, 8}, "uniform", 0.35355339059327373},
+                {"mlp_head.1.bias", 1, {3}, "uniform", 0.35355339059327373}};
   cJSON *d = cJSON_Parse("{\"abi\": 1, \"name\": \"tiny\", \"channels\": 1, \"height\": 4, "
                          "\"width\": 4, \"classes\": 3, \"depth\": 1, \"tokens\": 5, \"dim\": 8, "
                          "\"layers\": [{\"heads\": 2, \"dim_head\": 4}], \"batch\": null, "
@@ -57,6 +61,7 @@ static char *description(void (*edit)(cJSON *)) {
       n *= params[i].shape[r];
     }
     cJSON_AddNumberToObject(p, "offset", offset);
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(p, "init"), params[i].init, params[i].value);
     cJSON_AddItemToArray(list, p);
     offset += n;
   }
@@ -95,6 +100,15 @@ static void fractional(cJSON *d) { cJSON_ReplaceItemInObject(d, "dim", cJSON_Cre
 static void bad_work(cJSON *d) {
   cJSON_ReplaceItemInObject(cJSON_GetObjectItem(d, "work_floats"), "train", cJSON_CreateNumber(3));
 }
+static void bad_init(cJSON *d) {
+  cJSON *init = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "params"), 1), "init");
+  cJSON_AddNumberToObject(init, "uniform", 0.5);
+}
+/* A description from before "init" was written. */
+static void no_init(cJSON *d) {
+  cJSON *p;
+  cJSON_ArrayForEach(p, cJSON_GetObjectItem(d, "params")) cJSON_DeleteItemFromObject(p, "init");
+}
 
 START_TEST(bad_descriptions) {
   expect_refusal(abi_2, "ABI version 2, this runtime speaks version 1");
@@ -104,6 +118,8 @@ START_TEST(bad_descriptions) {
   expect_refusal(bad_optimizer, "train 'optimizer' must be sgd, adamw or lion");
   expect_refusal(fractional, "'dim' = 8.5: expected an integer");
   expect_refusal(bad_work, "work_floats.train must be an array [a, b]");
+  expect_refusal(bad_init, "param 'cls_token': 'init' must be {\"normal\": std}");
+  expect_refusal(no_init, "param 'pos_embedding' has no 'init' (compiled by an older cratec): give weights");
   crt_model garbage = {"{\"abi\": 1,", NULL, prepare, forward, forward, train_step};
   crt_error e;
   ck_assert_ptr_null(crt_session_create(&garbage, NULL, &e));
@@ -141,7 +157,7 @@ static void assert_constant(crt_session *s, const char *key, float value) {
   for (size_t i = 0; i < n; i++) ck_assert_float_eq(p[i], value);
 }
 
-START_TEST(initialisation_follows_pytorch) {
+START_TEST(initialisation_follows_the_description) {
   crt_error e;
   crt_session *s = open_model(NULL, &e);
   ck_assert_msg(s, "%s", e.msg);
@@ -172,6 +188,6 @@ START_TEST(initialisation_follows_pytorch) {
 END_TEST
 
 Suite *session_suite(void) {
-  const TTest *tests[] = {bad_descriptions, initialisation_follows_pytorch};
+  const TTest *tests[] = {bad_descriptions, initialisation_follows_the_description};
   return host_suite("session", tests, sizeof tests / sizeof tests[0]);
 }

@@ -22,7 +22,7 @@ Graph *build_model_graph(const char *relpath) {
   Model *m = load_model(relpath);
   Diag d;
   diag_init(&d, stderr);
-  Graph *g = ir_build_inference(m, &d);
+  Graph *g = model_inference_graph(m, &d);
   model_free(m);
   ck_assert_msg(g, "%s does not build", relpath);
   return g;

@@ -5,7 +5,7 @@
 
 #include <check.h>
 
-#include "ir.h"
+#include "frontend.h"
 
 /* A checked model from a .crate path relative to the source tree. */
 Model *load_model(const char *relpath);

@@ -19,7 +19,7 @@ START_TEST(every_model_builds_and_verifies) {
     Model *model = load_model(*m);
     Diag d;
     diag_init(&d, stderr);
-    Graph *infer = ir_build_inference(model, &d), *train = ir_build_training(model, 0.1, &d);
+    Graph *infer = model_inference_graph(model, &d), *train = model_training_graph(model, 0.1, &d);
     ck_assert_msg(infer && train, "%s does not build", *m);
     assert_verifies(infer, *m);
     assert_verifies(train, *m);
@@ -75,7 +75,7 @@ START_TEST(training_graph_takes_the_label_smoothing) {
   Model *m = load_model("tests/data/custom/model.crate");
   Diag d;
   diag_init(&d, stderr);
-  Graph *g = ir_build_training(m, m->train.label_smoothing, &d);
+  Graph *g = model_training_graph(m, m->train.label_smoothing, &d);
   const IrOp *loss = g->outputs.items[0].value->def;
   ck_assert_int_eq(loss->kind, IR_OP_CROSS_ENTROPY);
   ck_assert_double_eq(ir_attr_float(loss, "label_smoothing"), 0.1);

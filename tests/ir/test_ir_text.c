@@ -43,7 +43,7 @@ START_TEST(every_model_round_trips) {
     Model *model = load_model(*m);
     Diag d;
     diag_init(&d, stderr);
-    Graph *train = ir_build_training(model, 0.1, &d);
+    Graph *train = model_training_graph(model, 0.1, &d);
     assert_round_trip(train, *m);
     ck_assert(ir_expand_composites(train, &d));
     assert_round_trip(train, *m);

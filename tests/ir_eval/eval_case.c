@@ -48,8 +48,8 @@ void eval_case_close(EvalCase *c) {
 
 Graph *eval_case_graph(const EvalCase *c, unsigned flags) {
   Diag *d = stderr_diag();
-  Graph *g = flags & GRAPH_TRAIN ? ir_build_training(c->model, c->ref.model.cfg.label_smoothing, d)
-                                 : ir_build_inference(c->model, d);
+  Graph *g = flags & GRAPH_TRAIN ? model_training_graph(c->model, c->ref.model.cfg.label_smoothing, d)
+                                 : model_inference_graph(c->model, d);
   ck_assert_ptr_nonnull(g);
   if (flags & GRAPH_LOWERED) ck_assert(ir_expand_composites(g, d));
   if (flags & GRAPH_AUTODIFF) ck_assert(pass_autodiff(g, NULL, d));

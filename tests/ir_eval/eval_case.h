@@ -8,6 +8,7 @@
 
 #include "case_checks.h"
 #include "eval.h"
+#include "frontend.h"
 
 typedef struct EvalCase {
   const char *name;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cratert_host.h"
+#include "frontend.h"
 #include "kt.h"
 #include "lower.h"
 #include "passes.h"
@@ -36,7 +37,7 @@ static Graph *case_graph(const char *name, bool training) {
   diag_init(&d, stderr);
   Model *m = frontend_parse(src, &d);
   ck_assert_msg(m != NULL, "%s does not check", path);
-  Graph *g = training ? ir_build_training(m, m->train.label_smoothing, &d) : ir_build_inference(m, &d);
+  Graph *g = training ? model_training_graph(m, m->train.label_smoothing, &d) : model_inference_graph(m, &d);
   ck_assert(g != NULL);
   model_free(m);
   source_free(src);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "frontend.h"
 #include "ir_text.h"
 #include "run_suite.h"
 
@@ -30,7 +31,7 @@ Graph *pt_graph_model(const char *case_name, bool training) {
   diag_init(&d, stderr);
   Model *m = frontend_parse(src, &d);
   ck_assert_ptr_nonnull(m);
-  Graph *g = training ? ir_build_training(m, m->train.label_smoothing, &d) : ir_build_inference(m, &d);
+  Graph *g = training ? model_training_graph(m, m->train.label_smoothing, &d) : model_inference_graph(m, &d);
   ck_assert_ptr_nonnull(g);
   model_free(m);
   source_free(src);

@@ -108,12 +108,43 @@ START_TEST(fixed_batch_is_fixed_region) {
 }
 END_TEST
 
+/* An inference entry's plan hoists the ops computed from parameters alone
+ * (at -O2 the packed weights and the folded ISTA matrices) and plans
+ * neither their results nor the graph's outputs; training hoists nothing. */
+START_TEST(entry_plan_hoists_parameter_ops) {
+  Graph *g = pt_graph_model("micro", false);
+  run_o(g, 2);
+  MemPlan *p = plan_entry(g, true);
+  int hoisted = 0;
+  for (int i = 0; i < g->ops.len; i++) {
+    const IrOp *op = g->ops.items[i];
+    bool batch = op->results.items[0]->type.dims[0] == IR_BATCH;
+    ck_assert_msg(!(batch && p->hoisted[i]), "op %d '%s' grows with the batch but is hoisted", i, ir_op_name(op->kind));
+    hoisted += p->hoisted[i];
+    for (int r = 0; r < op->results.len; r++) {
+      const IrValue *v = op->results.items[r];
+      ck_assert_msg(p->planned[v->id] == !(p->hoisted[i] || ir_is_output(g, v)), "%%%s", v->name);
+    }
+  }
+  ck_assert_int_ge(hoisted, 2 * 3);   /* per layer: transpose(U), transpose(W_o), ista_matrix */
+  plan_free(p);
+  ir_graph_free(g);
+  g = pt_graph_model("micro", true);
+  run_o(g, 2);
+  p = plan_entry(g, false);
+  ck_assert_ptr_null(p->hoisted);
+  plan_free(p);
+  ir_graph_free(g);
+}
+END_TEST
+
 Suite *plan_suite(void) {
   Suite *s = suite_create("plan_memory");
   TCase *tc = tcase_create("plan");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, chain_needs_two_slots);
   tcase_add_test(tc, external_and_skipped_not_planned);
+  tcase_add_test(tc, entry_plan_hoists_parameter_ops);
   tcase_add_test(tc, micro_inference_o0);
   tcase_add_test(tc, micro_inference_o2);
   tcase_add_test(tc, micro_training_o2);

@@ -1,12 +1,13 @@
 /* The builder: a checked Model becomes the forward graph of docs/model.md §2, one op
- * per step of the official model, composite ops (mssa, ista) kept whole.
+ * per step of the official model, composite ops (mssa, ista) kept whole, and
+ * the graphs of the compiled model's entries are made from it (frontend.h).
  * Value names follow the model's structure (%l0.mssa.norm, %l0.z_half,
  * %logits) so dumps read like the specification. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
+#include "frontend.h"
 
 #define LAYERNORM_EPS 1e-5   /* PyTorch's default; the official model never changes it */
 
@@ -152,7 +153,7 @@ static IrValue *build_forward(Builder *b, const Model *m) {
     ir_add_param(b->g, name, info[i].key, t);
     free(name);
   }
-  model_params_free(info, n);
+  param_infos_free(info, n);
 
   IrValue *z = build_embedding(b, m, images);
   for (int l = 0; l < m->depth; l++) z = build_layer(b, &m->layers[l], l, z);
@@ -165,14 +166,14 @@ static Graph *finish(Builder *b) {
   return NULL;
 }
 
-Graph *ir_build_inference(const Model *m, Diag *d) {
+Graph *model_inference_graph(const Model *m, Diag *d) {
   Builder b = {ir_graph_new(m->name), d, false};
   IrValue *logits = build_forward(&b, m);
   if (logits) ir_add_output(b.g, "logits", logits);
   return finish(&b);
 }
 
-Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d) {
+Graph *model_training_graph(const Model *m, double label_smoothing, Diag *d) {
   Builder b = {ir_graph_new(m->name), d, false};
   IrValue *logits = build_forward(&b, m);
   IrValue *labels = ir_add_input(b.g, "labels", (IrType){IR_I64, 1, {IR_BATCH}});
@@ -186,4 +187,44 @@ Graph *ir_build_training(const Model *m, double label_smoothing, Diag *d) {
     }
   }
   return finish(&b);
+}
+
+/* Layer l's outputs, in the order of the features buffer (depth, 2, ...). */
+static bool add_layer_outputs(Graph *g, Diag *d) {
+  int nmssa = 0, nista = 0;
+  for (int i = 0; i < g->ops.len; i++) {
+    IrOp *op = g->ops.items[i];
+    char name[48];
+    if (op->kind == IR_OP_MSSA) {
+      /* The official model's features hook sees the qkv Linear's output: no bias. */
+      snprintf(name, sizeof name, "l%d.q", nmssa++);
+      g->insert_at = ++i;   /* beside the mssa op, so its input's life does not grow */
+      IrValue *q = ir_emit1(g, IR_OP_LINEAR, op->operands.items, 2, name, d);
+      g->insert_at = -1;
+      if (!q) return false;
+      ir_add_output(g, name, q);
+    } else if (op->kind == IR_OP_ISTA) {
+      snprintf(name, sizeof name, "l%d.z", nista++);
+      ir_add_output(g, name, op->results.items[0]);
+    }
+  }
+  return true;
+}
+
+Graph *model_features_graph(const Model *m, Diag *d) {
+  Graph *g = model_inference_graph(m, d);
+  if (!g) return NULL;
+  /* Logits is output 0, the layers' outputs follow; dropping it lets the
+   * head go dead. */
+  bool ok = add_layer_outputs(g, d) && g->outputs.len == 1 + 2 * m->depth;
+  if (ok) {
+    free(g->outputs.items[0].name);
+    memmove(g->outputs.items, g->outputs.items + 1, (size_t)--g->outputs.len * sizeof *g->outputs.items);
+  }
+  if (!ok) {
+    ir_graph_free(g);
+    return NULL;
+  }
+  ir_remove_dead(g);
+  return g;
 }
