@@ -187,11 +187,12 @@ static void bad_value(meta_reader *r, const char *key, const char *v, const char
                          key, v, expected);
 }
 
+/* strtod's ERANGE is ignored: it also flags a subnormal, which "%.17g"
+ * writes and which reads back exactly; an overflow still shows as infinity. */
 static double parse_real(meta_reader *r, const char *key, const char *v) {
   char *end;
-  errno = 0;
   double x = strtod(v, &end);
-  if (end == v || *end || errno || !isfinite(x)) bad_value(r, key, v, "a finite number");
+  if (end == v || *end || !isfinite(x)) bad_value(r, key, v, "a finite number");
   return x;
 }
 
@@ -262,6 +263,10 @@ static int check_progress(const crt_train_progress *p, crt_error *e) {
       p->step_in_epoch > p->steps_per_epoch)
     return crt_fail(e, "progress out of range: epoch %" PRId64 ", step %" PRId64 " of %" PRId64,
                     p->epoch, p->step_in_epoch, p->steps_per_epoch);
+  /* xoshiro256** never leaves the all-zero state: it would draw 0 forever
+   * and the loader's rejection sampling would never end. */
+  if (!(p->rng.s[0] | p->rng.s[1] | p->rng.s[2] | p->rng.s[3]))
+    return crt_fail(e, "rng.s0 to rng.s3 are all zero, which no seed produces");
   return crt_schedule_check(&p->schedule, e);
 }
 

@@ -50,15 +50,24 @@ static void make_state(fixture *f, crt_optimizer_kind kind, float shift) {
   crt_rng_seed(&f->progress.rng, 5);
 }
 
-static void setup_saved(fixture *f, crt_optimizer_kind kind) {
+/* A fresh directory and the state of make_state, not yet saved. */
+static void setup_unsaved(fixture *f, crt_optimizer_kind kind) {
   memset(f, 0, sizeof *f);
   strcpy(f->dir, "/tmp/crt_ckpt_XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(f->dir));
   snprintf(f->path, sizeof f->path, "%s/ckpt.safetensors", f->dir);
   make_state(f, kind, 0.0f);
+}
+
+static void save_fixture(fixture *f) {
   crt_error err = {{0}};
   ck_assert_msg(crt_checkpoint_save(f->path, &table, f->flat, &f->opt, &f->progress, &err) == 0, "%s",
                 err.msg);
+}
+
+static void setup_saved(fixture *f, crt_optimizer_kind kind) {
+  setup_unsaved(f, kind);
+  save_fixture(f);
 }
 
 /* Removes every file in the fixture's directory, then the directory. */
@@ -344,11 +353,58 @@ START_TEST(inconsistent_saves_are_refused) {
 }
 END_TEST
 
+/* What the writer accepts the reader reads: a learning rate that is a
+ * subnormal double (strtod flags it ERANGE) round-trips bit for bit. */
+START_TEST(subnormal_values_round_trip) {
+  fixture f;
+  setup_unsaved(&f, CRT_OPT_ADAMW);
+  f.progress.schedule.base_lr = 1e-320;
+  f.progress.schedule.per_step = true, f.progress.schedule.min_lr = 4.9406564584124654e-324;
+  f.opt.config.weight_decay = 2.5e-310;
+  save_fixture(&f);
+  crt_error err = {{0}};
+  float flat[FLAT];
+  crt_optimizer opt;
+  crt_train_progress progress;
+  ck_assert_msg(crt_checkpoint_load(f.path, &table, flat, &opt, &progress, &err) == 0, "%s", err.msg);
+  ck_assert(progress.schedule.base_lr == 1e-320);
+  ck_assert(progress.schedule.min_lr == 4.9406564584124654e-324);
+  ck_assert(opt.config.weight_decay == 2.5e-310);
+  crt_optimizer_free(&opt);
+  teardown(&f);
+}
+END_TEST
+
+/* An all-zero generator state (xoshiro256** would draw 0 forever and the
+ * loader's rejection sampling would spin) is refused on load and on save. */
+START_TEST(zero_rng_state_is_refused) {
+  fixture f;
+  setup_unsaved(&f, CRT_OPT_SGD);
+  f.progress.rng = (crt_rng){{1, 0, 0, 0}};
+  save_fixture(&f);
+  crt_error err = {{0}};
+  char bad[96];
+  snprintf(bad, sizeof bad, "%s/zero.safetensors", f.dir);
+  rewrite(f.path, bad, (edit){.key = "rng.s0", .value = "0"});
+  float flat[FLAT];
+  crt_optimizer opt = {0};
+  crt_train_progress progress;
+  ck_assert_int_eq(crt_checkpoint_load(bad, &table, flat, &opt, &progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, bad) && strstr(err.msg, "all zero"), "%s", err.msg);
+  ck_assert_ptr_null(opt.exp_avg);
+  f.progress.rng = (crt_rng){{0, 0, 0, 0}};
+  ck_assert_int_eq(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, "all zero"), "%s", err.msg);
+  teardown(&f);
+}
+END_TEST
+
 Suite *checkpoint_suite(void) {
   const TTest *tests[] = {round_trip_restores_everything, file_has_the_documented_layout,
                           weights_loader_accepts_a_checkpoint_only_when_told,
                           unreadable_files_are_rejected, failed_save_keeps_the_previous_checkpoint,
-                          inconsistent_saves_are_refused};
+                          inconsistent_saves_are_refused, subnormal_values_round_trip,
+                          zero_rng_state_is_refused};
   Suite *s = train_suite("checkpoints", tests, sizeof tests / sizeof tests[0]);
   TCase *loop = tcase_create("damaged");
   tcase_add_loop_test(loop, damaged_checkpoints_are_rejected, 0, sizeof damages / sizeof damages[0]);
