@@ -170,9 +170,11 @@ typedef struct crt_tensor {
 const char *crt_dtype_name(crt_dtype t);   /* "F32", "I64", ... as safetensors spells them */
 size_t crt_dtype_size(crt_dtype t);
 
-/* An open, fully validated safetensors file (mapped read-only). Validation:
- * header length against file size, JSON well-formed, each entry's dtype,
- * shape and data_offsets consistent, offsets in range and not overlapping. */
+/* An open, fully validated safetensors file, read into memory (not mapped:
+ * a program rewriting the file meanwhile cannot pull pages from under it).
+ * Validation: header length against file size, JSON well-formed, each
+ * entry's dtype, shape and data_offsets consistent, offsets in range and
+ * not overlapping. */
 typedef struct crt_st_file crt_st_file;
 
 crt_st_file *crt_st_open(const char *path, crt_error *e);

@@ -11,8 +11,7 @@
 
 struct crt_st_file {
   char *name;                  /* the path, or the name given for a buffer */
-  void *map;                   /* the mmap'ed file, NULL for a buffer */
-  size_t map_size;
+  unsigned char *owned;        /* the file's bytes as read, NULL for a buffer */
   int count;
   crt_tensor *tensors;         /* names owned by this struct */
   int metadata_count;

@@ -3,10 +3,12 @@
  * into float buffers. */
 #include "cratert.h"
 #include "run_suite.h"
+#include "scratch.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MICRO_WEIGHTS CRATEC_TEST_DATA "/micro/weights.safetensors"
 
@@ -149,6 +151,32 @@ START_TEST(load_names_what_is_wrong) {
 }
 END_TEST
 
+/* Another program truncating the file after it was opened (`cp new.st
+ * w.st` during a run) cannot take the tensors away: no SIGBUS, and the
+ * bytes are the ones the file held when opened. */
+START_TEST(open_file_survives_truncation) {
+  size_t size;
+  unsigned char *original = scratch_read(MICRO_WEIGHTS, &size);
+  const char *dir = scratch_dir();
+  char path[512];
+  scratch_write(scratch_path(path, sizeof path, dir, "w.safetensors"), original, size);
+  crt_error e = {{0}};
+  crt_st_file *f = crt_st_open(path, &e);
+  ck_assert_msg(f, "%s", e.msg);
+  ck_assert_int_eq(truncate(path, 0), 0);
+  model_buffers m = buffers_for(f);
+  ck_assert_msg(crt_st_load_f32(f, m.specs, m.n, m.dst, &e) == 0, "%s", e.msg);
+  crt_st_file *reference = crt_st_open(MICRO_WEIGHTS, &e);
+  for (int i = 0; i < m.n; i++)
+    ck_assert_mem_eq(m.dst[i], crt_st_at(reference, i)->data, crt_st_at(reference, i)->nbytes);
+  crt_st_close(reference);
+  free_buffers(&m);
+  crt_st_close(f);
+  free(original);
+  scratch_remove(dir);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("safetensors_read");
   TCase *tc = tcase_create("read");
@@ -156,6 +184,7 @@ int main(void) {
   tcase_add_test(tc, input_holds_i64_labels);
   tcase_add_test(tc, load_copies_every_parameter);
   tcase_add_test(tc, load_names_what_is_wrong);
+  tcase_add_test(tc, open_file_survives_truncation);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
