@@ -206,7 +206,10 @@ int crt_st_load_f32(const crt_st_file *f, const crt_param_spec *specs, int n, fl
 
 /* Writes TENSORS to PATH atomically (temporary file in the same directory,
  * fsync, rename), with METADATA as NULL-terminated key/value string pairs
- * (may be NULL). */
+ * (may be NULL). Each tensor's CRC32 (zlib's) joins the metadata as
+ * "crc32.NAME" = 8 lowercase hexadecimal digits (keys "crc32." are
+ * reserved); crt_st_open checks every such checksum a file records and
+ * names the damaged tensor. */
 int crt_st_write(const char *path, const crt_tensor *tensors, int n, const char *const *metadata,
                  crt_error *e);
 
@@ -414,7 +417,8 @@ double crt_schedule_lr(const crt_schedule *s, int64_t epoch, int64_t step_in_epo
  *       progress.{epoch, step_in_epoch, steps_per_epoch},
  *       schedule = "constant" | "cosine", schedule.{per_step, base_lr,
  *       min_lr, epochs, warmup_epochs, warmup_steps},
- *       rng.s0 … rng.s3 (the crt_rng words).
+ *       rng.s0 … rng.s3 (the crt_rng words),
+ *       and crt_st_write's "crc32.<tensor>" checksums.
  * It is written atomically (crt_st_write), so a failed save leaves the
  * previous checkpoint as it was. */
 

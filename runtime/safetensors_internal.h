@@ -18,6 +18,12 @@ struct crt_st_file {
   char **metadata;             /* key, value, key, value, ... */
 };
 
+/* Metadata "crc32.NAME" holds tensor NAME's CRC32 (zlib's) as 8 lowercase
+ * hexadecimal digits: the writer adds one per tensor, the reader checks
+ * every one present (files from other writers have none). */
+#define ST_CRC_PREFIX "crc32."
+uint32_t st_crc32(const crt_tensor *t);
+
 bool st_dtype_parse(const char *name, crt_dtype *t);
 /* The dtype names, for "expected one of ..." messages. */
 const char *st_dtype_list(void);
