@@ -83,6 +83,14 @@ static size_t spec_numel(const crt_param_spec *s) {
   return numel;
 }
 
+int crt_param_table_find_nonfinite(const crt_param_table *t, const float *flat) {
+  for (int i = 0; flat && i < t->count; i++) {
+    size_t n = spec_numel(&t->specs[i]);
+    if (crt_find_nonfinite(flat + t->offsets[i], n) < n) return i;
+  }
+  return -1;
+}
+
 /* Every tensor of TABLE must lie inside the flat buffer. */
 static int check_table(const crt_param_table *t, crt_error *e) {
   for (int i = 0; i < t->count; i++) {
@@ -305,6 +313,17 @@ int crt_checkpoint_save(const char *path, const crt_param_table *table, const fl
                     opt->count, table->flat_count);
   plan pl;
   if (plan_init(&pl, table->specs, table->count, &opt->config, e)) return -1;
+  /* A diverged run must not replace the last good checkpoint. */
+  const float *buffers[1 + MAX_STATE] = {flat, opt->exp_avg, opt->exp_avg_sq};
+  for (int b = 0; b <= pl.states; b++) {
+    int i = crt_param_table_find_nonfinite(table, buffers[b]);
+    if (i >= 0) {
+      crt_fail(e, "%s: cannot save: tensor '%s' holds NaN or infinity", path,
+               pl.specs[b * pl.weights + i].key);
+      plan_free(&pl);
+      return -1;
+    }
+  }
   meta_writer meta;
   write_metadata(&meta, &(record){opt->config, opt->steps, *progress});
   int rc = save_tensors(path, &pl, table, flat, opt, meta.pairs, e);

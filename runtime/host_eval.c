@@ -53,7 +53,7 @@ int host_evaluate(crt_session *s, const crt_dataset *d, int64_t batch, double *a
 typedef struct eval_opts {
   const char *weights, *data;
   long batch, count, threads;
-  bool help;
+  bool help, allow_nonfinite;
 } eval_opts;
 
 #define EVAL_OPTIONS(o)                                                                        \
@@ -61,6 +61,7 @@ typedef struct eval_opts {
   {"--data", CRT_ARG_STRING, &(o).data, "SPEC", "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR"},   \
   {"--batch", CRT_ARG_INT, &(o).batch, "B", "images per forward pass (default 256)"},           \
   {"--threads", CRT_ARG_INT, &(o).threads, "T", "threads (0: all cores)"},                       \
+  HOST_NONFINITE_OPTION((o).allow_nonfinite),                                                    \
   {"--help", CRT_ARG_FLAG, &(o).help, NULL, "show this help"}
 
 /* OPTS parsed; the session and the test split opened. Returns -1 to go on,
@@ -70,6 +71,7 @@ static int eval_open(const host *h, eval_opts *o, const crt_option *opts, int ar
   int rc = host_parse(h, "--data SPEC [--weights W] [options]", opts, argc, argv, &o->help,
                       &o->threads);
   if (rc >= 0) return rc;
+  crt_allow_nonfinite(o->allow_nonfinite);
   if (o->batch < 1 || o->count < 1) {
     fprintf(stderr, "%s %s: error: --batch and --count must be at least 1\n", h->prog, h->cmd);
     return HOST_USAGE;

@@ -1,10 +1,50 @@
 /* Loading a model's parameters: the file must hold exactly the tensors the
- * model declares, as F32 of the declared shapes. Everything is checked
- * before anything is copied, so a rejected file leaves the buffers alone. */
+ * model declares, as F32 of the declared shapes, with finite values.
+ * Everything is checked before anything is copied, so a rejected file
+ * leaves the buffers alone. */
 #include "safetensors_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+static bool nonfinite_allowed;
+
+void crt_allow_nonfinite(bool on) { nonfinite_allowed = on; }
+
+/* Scanned in blocks whose test is a branch-free OR (it vectorises), with
+ * one branch per block; the bits are read with memcpy because file data
+ * need not be aligned for float. */
+size_t crt_find_nonfinite(const void *x, size_t n) {
+  enum { BLOCK = 1024 };
+  const uint32_t exponent = 0x7f800000u;   /* all ones: infinity or NaN */
+  const unsigned char *bytes = x;
+  for (size_t begin = 0; begin < n; begin += BLOCK) {
+    size_t end = n - begin < BLOCK ? n : begin + BLOCK;
+    uint32_t any = 0;
+    for (size_t i = begin; i < end; i++) {
+      uint32_t w;
+      memcpy(&w, bytes + 4 * i, 4);
+      any |= (w & exponent) == exponent;
+    }
+    for (size_t i = begin; any && i < end; i++) {
+      uint32_t w;
+      memcpy(&w, bytes + 4 * i, 4);
+      if ((w & exponent) == exponent) return i;
+    }
+  }
+  return n;
+}
+
+int crt_check_finite(const char *file, const char *tensor, const void *x, size_t n,
+                     crt_error *e) {
+  size_t at = nonfinite_allowed ? n : crt_find_nonfinite(x, n);
+  if (at == n) return 0;
+  float v;
+  memcpy(&v, (const unsigned char *)x + 4 * at, sizeof v);
+  return crt_fail(e, "%s: tensor '%s' holds %s at element %zu (non-finite values are refused)",
+                  file, tensor, isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf", at);
+}
 
 static bool same_shape(const crt_tensor *t, const crt_param_spec *s) {
   if (t->rank != s->rank) return false;
@@ -81,6 +121,10 @@ int crt_st_load_f32(const crt_st_file *f, const crt_param_spec *specs, int n, fl
   for (int i = 0; i < n; i++)
     if (check_present(f, &specs[i], e)) return -1;
   if (check_no_extra(f, specs, n, e)) return -1;
+  for (int i = 0; i < n; i++) {
+    const crt_tensor *t = crt_st_find(f, specs[i].key);
+    if (crt_check_finite(f->name, t->name, t->data, t->nbytes / sizeof(float), e)) return -1;
+  }
   for (int i = 0; i < n; i++) {
     const crt_tensor *t = crt_st_find(f, specs[i].key);
     memcpy(dst[i], t->data, t->nbytes);

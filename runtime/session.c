@@ -174,12 +174,35 @@ int crt_session_set_optimizer(crt_session *s, const crt_optimizer_config *config
   return 0;
 }
 
+/* After a step failed on a non-finite value: which tensor went bad, and
+ * whether a gradient was already bad or the update itself overflowed. */
+static int explain_nonfinite(const crt_session *s, crt_error *e) {
+  const crt_param_table *t = &s->desc.info.params;
+  const float *buffers[] = {s->params, s->opt.exp_avg, s->opt.exp_avg_sq};
+  for (int b = 0; b < 3; b++) {
+    int bad = crt_param_table_find_nonfinite(t, buffers[b]);
+    if (bad < 0) continue;
+    int grad = crt_param_table_find_nonfinite(t, s->grads);
+    char cause[256];
+    if (grad >= 0)
+      snprintf(cause, sizeof cause, "the gradient of '%s' holds NaN or infinity", t->specs[grad].key);
+    else
+      snprintf(cause, sizeof cause, "every gradient was finite: the update overflowed");
+    return crt_fail(e, "optimizer step %lld made %s'%s' NaN or infinite (%s)",
+                    (long long)s->opt.steps, b ? "the optimizer state of " : "parameter ",
+                    t->specs[bad].key, cause);
+  }
+  return -1;
+}
+
 int crt_session_train_step(crt_session *s, const float *images, const int64_t *labels,
                            int64_t batch, double lr, float *loss, float *logits, crt_error *e) {
   if (!s->opt_ready && crt_session_set_optimizer(s, &s->desc.info.train.optimizer, e)) return -1;
-  if (crt_session_gradients(s, images, labels, batch, loss, logits, e) ||
-      crt_optimizer_step(&s->opt, s->params, s->grads, s->desc.info.params.flat_count, lr, e))
-    return -1;
+  if (crt_session_gradients(s, images, labels, batch, loss, logits, e)) return -1;
   s->derived_stale = true;
+  if (crt_optimizer_step(&s->opt, s->params, s->grads, s->desc.info.params.flat_count, lr, e)) {
+    explain_nonfinite(s, e);
+    return -1;
+  }
   return 0;
 }

@@ -35,6 +35,7 @@ Suite *errors_suite(void);
 Suite *train_suite(void);
 Suite *measures_suite(void);
 Suite *session_suite(void);
+Suite *limits_suite(void);
 /* A suite with one test case of TESTS (timeout generous for sanitizers). */
 Suite *host_suite(const char *name, const TTest *const *tests, int count);
 

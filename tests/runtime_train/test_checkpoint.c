@@ -5,6 +5,7 @@
 #include "train_suites.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,11 +94,12 @@ static int files_in(const char *dir) {
 }
 
 /* A copy of SRC at DST without tensor DROP (may be NULL), with tensor EXTRA
- * added (may be NULL, shape (3,)), and metadata KEY set to VALUE (NULL
- * VALUE: removed; NULL KEY: unchanged). ONLY_WEIGHTS drops the optimizer
- * tensors and all metadata, giving a plain weights file. */
+ * added (may be NULL, shape (3,)), tensor NAN_IN's first element NaN (may
+ * be NULL; at most 16 floats), and metadata KEY set to VALUE (NULL VALUE:
+ * removed; NULL KEY: unchanged). ONLY_WEIGHTS drops the optimizer tensors
+ * and all metadata, giving a plain weights file. */
 typedef struct edit {
-  const char *drop, *extra, *key, *value;
+  const char *drop, *extra, *nan_in, *key, *value;
   bool only_weights;
 } edit;
 
@@ -112,6 +114,12 @@ static void rewrite(const char *src, const char *dst, edit ed) {
     if (ed.drop && strcmp(t->name, ed.drop) == 0) continue;
     if (ed.only_weights && strncmp(t->name, "optimizer.", 10) == 0) continue;
     tensors[n++] = *t;
+    static float poisoned[16];
+    if (ed.nan_in && strcmp(t->name, ed.nan_in) == 0) {
+      memcpy(poisoned, t->data, t->nbytes);
+      poisoned[0] = NAN;
+      tensors[n - 1].data = poisoned;
+    }
   }
   static const float extra_data[3] = {1, 2, 3};
   if (ed.extra) tensors[n++] = (crt_tensor){ed.extra, CRT_F32, 1, {3}, extra_data, sizeof extra_data};
@@ -238,6 +246,8 @@ static const struct damage {
     {{.key = "schedule.per_step", .value = "yes"}, "'schedule.per_step' = 'yes'"},
     {{.key = "progress.step_in_epoch", .value = "9"}, "progress out of range"},
     {{.key = "rng.s3", .value = "18446744073709551616"}, "'rng.s3'"},
+    {{.nan_in = "optimizer.exp_avg_sq.b"}, "tensor 'optimizer.exp_avg_sq.b' holds NaN at element 0"},
+    {{.nan_in = "w"}, "tensor 'w' holds NaN"},
 };
 
 /* Each damaged copy is refused with the file named, and changes nothing. */
@@ -353,6 +363,36 @@ START_TEST(inconsistent_saves_are_refused) {
 }
 END_TEST
 
+/* A diverged state (NaN or infinity in a weight or an optimizer buffer)
+ * never replaces a checkpoint. */
+START_TEST(nonfinite_state_is_not_saved) {
+  fixture f;
+  setup_saved(&f, CRT_OPT_ADAMW);
+  float saved[FLAT];
+  memcpy(saved, f.flat, sizeof saved);
+  crt_error err = {{0}};
+  f.opt.exp_avg[8] = INFINITY;
+  ck_assert_int_eq(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, f.path) && strstr(err.msg, "'optimizer.exp_avg.b' holds NaN or infinity"),
+                "%s", err.msg);
+  f.opt.exp_avg[8] = 0.0f;
+  f.flat[6] = NAN;   /* the gap between the tensors is not saved, so not checked */
+  ck_assert_msg(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err) == 0, "%s",
+                err.msg);
+  f.flat[0] = NAN;
+  ck_assert_int_eq(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, "tensor 'w' holds NaN"), "%s", err.msg);
+  ck_assert_int_eq(files_in(f.dir), 1);
+  float flat[FLAT];
+  crt_optimizer opt;
+  crt_train_progress progress;
+  ck_assert_msg(crt_checkpoint_load(f.path, &table, flat, &opt, &progress, &err) == 0, "%s", err.msg);
+  ck_assert_mem_eq(flat, saved, 6 * sizeof(float));
+  crt_optimizer_free(&opt);
+  teardown(&f);
+}
+END_TEST
+
 /* What the writer accepts the reader reads: a learning rate that is a
  * subnormal double (strtod flags it ERANGE) round-trips bit for bit. */
 START_TEST(subnormal_values_round_trip) {
@@ -403,7 +443,8 @@ Suite *checkpoint_suite(void) {
   const TTest *tests[] = {round_trip_restores_everything, file_has_the_documented_layout,
                           weights_loader_accepts_a_checkpoint_only_when_told,
                           unreadable_files_are_rejected, failed_save_keeps_the_previous_checkpoint,
-                          inconsistent_saves_are_refused, subnormal_values_round_trip,
+                          inconsistent_saves_are_refused, nonfinite_state_is_not_saved,
+                          subnormal_values_round_trip,
                           zero_rng_state_is_refused};
   Suite *s = train_suite("checkpoints", tests, sizeof tests / sizeof tests[0]);
   TCase *loop = tcase_create("damaged");
