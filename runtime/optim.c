@@ -4,7 +4,6 @@
  * associative: (m·β1) + (1−β1)·g and m + (1−β1)·(g − m) round differently. */
 #include "cratert.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -73,11 +72,7 @@ oom:
 }
 
 /* One step's operands: each range function below updates elements
- * [begin, end) of them, elements being independent of one another, and
- * returns nonzero when a value it wrote is NaN or infinite. The test rides
- * on the update's own pass (an OR of compares, no branch), because ReLU and
- * max downstream would turn NaN into finite, wrong values: a check later
- * or never would let a diverged run carry on. */
+ * [begin, end) of them, elements being independent of one another. */
 typedef struct step_job {
   float *restrict p, *restrict m, *restrict v;
   const float *restrict grad;
@@ -86,37 +81,33 @@ typedef struct step_job {
   int64_t t; /* 1-based step number */
 } step_job;
 
-static inline int nonfinite(float x) { return !(fabsf(x) <= FLT_MAX); }
-
 /* torch.optim.SGD: g += wd·p; buf = g on the first step, else
  * buf = momentum·buf + g; g = nesterov ? g + momentum·buf : buf; p -= lr·g.
  * p, g, buf (m): (n) */
-static int sgd_range(const step_job *j, int64_t begin, int64_t end) {
+static void sgd_range(void *ctx, int64_t begin, int64_t end) {
+  const step_job *j = ctx;
   float *restrict p = j->p, *restrict buf = j->m;
   const float *restrict grad = j->grad;
   const float wd = (float)j->c->weight_decay, mu = (float)j->c->momentum, neg_lr = (float)-j->lr;
   const bool nesterov = j->c->nesterov, first_step = j->t == 1;
-  int bad = 0;
   for (int64_t i = begin; i < end; i++) {
     float g = grad[i];
     if (wd != 0.0f) g = g + wd * p[i];
     if (buf) {
       float b = first_step ? g : buf[i] * mu + g;
       buf[i] = b;
-      bad |= nonfinite(b);
       g = nesterov ? g + mu * b : b;
     }
     p[i] = p[i] + neg_lr * g;
-    bad |= nonfinite(p[i]);
   }
-  return bad;
 }
 
 /* torch.optim.AdamW (single-tensor path), step t (1-based):
  *   p *= 1 − lr·wd;  m.lerp_(g, 1−β1);  v = v·β2 + ((1−β2)·g)·g;
  *   denom = √v / √(1−β2^t) + eps;  p += ((−lr/(1−β1^t))·m) / denom.
  * p, g, m, v: (n) */
-static int adamw_range(const step_job *j, int64_t begin, int64_t end) {
+static void adamw_range(void *ctx, int64_t begin, int64_t end) {
+  const step_job *j = ctx;
   const crt_optimizer_config *c = j->c;
   float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;
   const float *restrict grad = j->grad;
@@ -127,7 +118,6 @@ static int adamw_range(const step_job *j, int64_t begin, int64_t end) {
   const float neg_step_size = (float)-(j->lr / (1.0 - pow(c->beta1, (double)j->t)));
   /* at::lerp picks the formula that is exact at its nearer end. */
   const bool small_weight = fabsf(w) < 0.5f;
-  int bad = 0;
   for (int64_t i = begin; i < end; i++) {
     float g = grad[i], mi = m[i];
     float param = p[i] * decay;
@@ -137,49 +127,58 @@ static int adamw_range(const step_job *j, int64_t begin, int64_t end) {
     p[i] = param + neg_step_size * mi / denom;
     m[i] = mi;
     v[i] = vi;
-    bad |= nonfinite(p[i]) | nonfinite(mi) | nonfinite(vi);
   }
-  return bad;
 }
 
-/* lion-pytorch: p *= 1 − lr·wd; u = sign(m·β1 + (1−β1)·g) with sign(0) = 0;
+/* lion-pytorch: p *= 1 − lr·wd; u = sign(m·β1 + (1−β1)·g) with sign(0) = 0
+ * (and sign(NaN) = 0, so a NaN gradient shows only in m);
  * p += −lr·u; m = m·β2 + (1−β2)·g.  p, g, m: (n) */
-static int lion_range(const step_job *j, int64_t begin, int64_t end) {
+static void lion_range(void *ctx, int64_t begin, int64_t end) {
+  const step_job *j = ctx;
   const crt_optimizer_config *c = j->c;
   float *restrict p = j->p, *restrict m = j->m;
   const float *restrict grad = j->grad;
   const float decay = (float)(1.0 - j->lr * c->weight_decay), neg_lr = (float)-j->lr;
   const float beta1 = (float)c->beta1, one_minus_beta1 = (float)(1.0 - c->beta1);
   const float beta2 = (float)c->beta2, one_minus_beta2 = (float)(1.0 - c->beta2);
-  int bad = 0;
   for (int64_t i = begin; i < end; i++) {
     float g = grad[i];
     float interp = m[i] * beta1 + one_minus_beta1 * g;
-    float update = (float)((interp > 0.0f) - (interp < 0.0f));   /* NaN gives 0: m must be checked */
+    float update = (float)((interp > 0.0f) - (interp < 0.0f));
     p[i] = p[i] * decay + neg_lr * update;
     m[i] = m[i] * beta2 + one_minus_beta2 * g;
-    bad |= nonfinite(p[i]) | nonfinite(m[i]);
   }
-  return bad;
 }
 
 /* Elements per thread-range item: below a few of these a hand-off costs
  * more than the update, and every range stays whole cache lines. */
 #define ITEM 4096
 
-typedef int (*update_fn)(const step_job *j, int64_t begin, int64_t end);
-
 typedef struct item_job {
-  update_fn fn;
-  const step_job *step;
+  crt_range_fn fn;
+  step_job *step;
   int64_t n;
-  _Atomic int nonfinite;
+  _Atomic bool nonfinite;
 } item_job;
 
+static bool has_nonfinite(const float *x, int64_t begin, int64_t end) {
+  return x && crt_find_nonfinite(x + begin, (size_t)(end - begin)) < (size_t)(end - begin);
+}
+
+/* Each range's update is followed by a finite test of what it wrote, read
+ * back while it is still in cache: ReLU and max downstream would turn NaN
+ * into finite, wrong values, so a test later (or never) would let a
+ * diverged run carry on. */
 static void items_range(void *ctx, int64_t begin, int64_t end) {
   item_job *j = ctx;
-  int64_t last = end * ITEM < j->n ? end * ITEM : j->n;
-  if (j->fn(j->step, begin * ITEM, last)) j->nonfinite = 1;
+  const step_job *s = j->step;
+  for (int64_t item = begin; item < end; item++) {
+    int64_t first = item * ITEM, last = first + ITEM < j->n ? first + ITEM : j->n;
+    j->fn(j->step, first, last);
+    if (has_nonfinite(s->p, first, last) || has_nonfinite(s->m, first, last) ||
+        has_nonfinite(s->v, first, last))
+      j->nonfinite = true;
+  }
 }
 
 int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, size_t n, double lr,
@@ -189,11 +188,11 @@ int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, si
     return crt_fail(e, "%s: step over %zu parameters, but the state holds %zu", name, n, opt->count);
   if (!(isfinite(lr) && lr >= 0.0))
     return crt_fail(e, "%s: learning rate must be finite and >= 0, not %g", name, lr);
-  static const update_fn ranges[CRT_OPT_KIND_COUNT] = {
+  static const crt_range_fn ranges[CRT_OPT_KIND_COUNT] = {
       [CRT_OPT_SGD] = sgd_range, [CRT_OPT_ADAMW] = adamw_range, [CRT_OPT_LION] = lion_range};
   step_job step = {.p = params, .m = opt->exp_avg, .v = opt->exp_avg_sq, .grad = grads,
                    .c = &opt->config, .lr = lr, .t = opt->steps + 1};
-  item_job items = {ranges[opt->config.kind], &step, (int64_t)n, 0};
+  item_job items = {ranges[opt->config.kind], &step, (int64_t)n, false};
   crt_parallel_for(((int64_t)n + ITEM - 1) / ITEM, items_range, &items);
   opt->steps++;
   if (items.nonfinite)

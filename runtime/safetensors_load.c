@@ -12,26 +12,32 @@ static bool nonfinite_allowed;
 
 void crt_allow_nonfinite(bool on) { nonfinite_allowed = on; }
 
-/* Scanned in blocks whose test is a branch-free OR (it vectorises), with
- * one branch per block; the bits are read with memcpy because file data
- * need not be aligned for float. */
+/* Nonzero when one of the N floats at X has an all-ones exponent (NaN or
+ * infinity): masked, the exponent plus one reaches bit 31 only then. The
+ * bits are read with memcpy because file data need not be aligned for
+ * float; integer ORs without a branch let the compiler vectorise. */
+static uint32_t any_nonfinite(const unsigned char *x, size_t n) {
+  uint32_t any = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t w;
+    memcpy(&w, x + 4 * i, 4);
+    any |= (w & 0x7f800000u) + 0x00800000u;
+  }
+  return any & 0x80000000u;
+}
+
+/* Whole blocks (a constant count the vectoriser takes), then the rest;
+ * only a block that has one is searched element by element. */
 size_t crt_find_nonfinite(const void *x, size_t n) {
   enum { BLOCK = 1024 };
-  const uint32_t exponent = 0x7f800000u;   /* all ones: infinity or NaN */
   const unsigned char *bytes = x;
   for (size_t begin = 0; begin < n; begin += BLOCK) {
-    size_t end = n - begin < BLOCK ? n : begin + BLOCK;
-    uint32_t any = 0;
-    for (size_t i = begin; i < end; i++) {
-      uint32_t w;
-      memcpy(&w, bytes + 4 * i, 4);
-      any |= (w & exponent) == exponent;
-    }
-    for (size_t i = begin; any && i < end; i++) {
-      uint32_t w;
-      memcpy(&w, bytes + 4 * i, 4);
-      if ((w & exponent) == exponent) return i;
-    }
+    size_t count = n - begin < BLOCK ? n - begin : BLOCK;
+    if (!(count == BLOCK ? any_nonfinite(bytes + 4 * begin, BLOCK)
+                         : any_nonfinite(bytes + 4 * begin, count)))
+      continue;
+    for (size_t i = begin;; i++)
+      if (any_nonfinite(bytes + 4 * i, 1)) return i;
   }
   return n;
 }
