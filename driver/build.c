@@ -386,6 +386,36 @@ static int emit_module(const Model *m, const BuildOptions *o, const Lowered *l, 
   return status;
 }
 
+/* BYTES of WHAT, when beyond any machine, as an error; true when it fits. */
+static bool fits(const char *what, double bytes, const char *hint) {
+  if (bytes <= DRIVER_MACHINE_BYTES) return true;
+  char need[32], limit[32];
+  fprintf(stderr, "cratec build: error: %s needs %s, beyond any machine (more than %s)%s\n", what,
+          driver_format_bytes(need, sizeof need, bytes),
+          driver_format_bytes(limit, sizeof limit, DRIVER_MACHINE_BYTES), hint);
+  return false;
+}
+
+/* What the executable's commands would allocate (parameters, gradients and
+ * derived weights, the optimizer's state, the work buffer) at the smallest
+ * batch for inference and the train block's for training, checked before
+ * the long code generation: a model no machine can run is refused now. */
+static bool fits_a_machine(const Model *m, const BuildOptions *o, const Lowered *l) {
+  double params = (double)l->param_floats * 4, derived = (double)l->derived_floats * 4;
+  double infer_batch = o->batch ? (double)o->batch : 1;
+  double infer = 2 * params + derived + ((double)l->work[0][0] + (double)l->work[0][1] * infer_batch) * 4;
+  char what[96];
+  snprintf(what, sizeof what, "%s: inference at batch %.0f", m->name, infer_batch);
+  if (!fits(what, infer, "")) return false;
+  if (o->no_train) return true;
+  const TrainSpec *t = &m->train;
+  int states = t->optimizer == OPT_ADAMW ? 2 : t->optimizer == OPT_LION || t->momentum != 0 ? 1 : 0;
+  double batch = o->batch ? (double)o->batch : t->batch;
+  double train = (2.0 + states) * params + derived + ((double)l->work[2][0] + (double)l->work[2][1] * batch) * 4;
+  snprintf(what, sizeof what, "%s: training at batch %.0f", m->name, batch);
+  return fits(what, train, "; lower the train block's batch");
+}
+
 static int compile(const Model *m, const BuildOptions *o) {
   ParamInfo *info = NULL;
   int nparams = 0;
@@ -403,7 +433,7 @@ static int compile(const Model *m, const BuildOptions *o) {
   Diag d;
   diag_init(&d, stderr);
   Lowered *l = lower_model(m, &lo, &d);
-  int status = l ? emit_module(m, o, l, &t) : 1;
+  int status = l && fits_a_machine(m, o, l) ? emit_module(m, o, l, &t) : 1;
   lowered_free(l);
   free((void *)lo.weights);
   return status;

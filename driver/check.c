@@ -94,7 +94,21 @@ static void print_summary(const Model *m, bool list_params) {
   model_params_free(p, count);
 }
 
-/* The planned work arenas at -O2 (passes.h, lower_activation_floats). */
+/* FLOATS in MiB (INT64_MAX: more than int64 counts), and whether that is
+ * beyond any machine. */
+static void print_floats(const char *what, int64_t floats) {
+  char limit[32];
+  if (floats == INT64_MAX)
+    printf("%s more than 2^63 floats", what);
+  else
+    printf("%s %.1f MiB", what, (double)floats * 4 / 1048576.0);
+  if (floats == INT64_MAX || (double)floats * 4 > DRIVER_MACHINE_BYTES)
+    printf(" (beyond any machine: more than %s)",
+           driver_format_bytes(limit, sizeof limit, DRIVER_MACHINE_BYTES));
+}
+
+/* The work buffers the executable reserves for infer and for train at -O2
+ * (lower_activation_floats). */
 static bool print_activation_memory(const Model *m, long batch) {
   Target t;
   target_detect_host(&t);
@@ -102,8 +116,10 @@ static bool print_activation_memory(const Model *m, long batch) {
   diag_init(&d, stderr);
   int64_t infer, train;
   if (!lower_activation_floats(m, &t, 2, batch, &infer, &train, &d)) return false;
-  printf("activation memory (batch %ld): inference %.1f MiB, training %.1f MiB\n", batch, infer * 4 / 1048576.0,
-         train * 4 / 1048576.0);
+  printf("activation memory (batch %ld): ", batch);
+  print_floats("inference", infer);
+  print_floats(", training", train);
+  putchar('\n');
   return true;
 }
 

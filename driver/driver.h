@@ -11,6 +11,13 @@ int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
+/* More memory than any machine has: 2^48 bytes (256 TiB), the virtual
+ * address space of x86-64 and arm64 with 4-level page tables, beyond the
+ * largest machines' memory by far. A command needing more cannot run. */
+#define DRIVER_MACHINE_BYTES 281474976710656.0
+/* "12.5 MiB", "3.1 TiB": BYTES in the largest binary unit below it. */
+const char *driver_format_bytes(char *buf, size_t size, double bytes);
+
 /* The LLVM CPU names --target-cpu accepts (besides "native"), NULL-terminated. */
 const char *const *driver_cpu_names(void);
 

@@ -267,28 +267,23 @@ static LFunc *entry_func(LModule *mod, const char *prefix, const char *name) {
   return f;
 }
 
-/* The arena of entry WHICH as lower_ops plans it. */
-static int64_t arena_floats(int which, const Model *m, const LowerOptions *o, int64_t batch, Diag *d) {
-  Graph *g = entry_graph(which, m, o, d);
-  if (!g) return -1;
-  bool *external = xcalloc((size_t)g->next_value_id + 1, sizeof *external);
-  for (int i = 0; i < g->outputs.len; i++) external[g->outputs.items[i].value->id] = true;
-  bool *hoisted = which == ENTRY_TRAIN ? NULL : hoistable_ops(g);
-  MemPlan *p = plan_memory(g, external, hoisted);
-  int64_t floats = plan_floats(p, batch);
-  plan_free(p);
-  free(hoisted);
-  free(external);
-  ir_graph_free(g);
+/* a + b·batch, INT64_MAX when that does not fit. */
+static int64_t work_at(const int64_t w[2], int64_t batch) {
+  int64_t per_batch, floats;
+  if (__builtin_mul_overflow(w[1], batch, &per_batch) || __builtin_add_overflow(per_batch, w[0], &floats))
+    return INT64_MAX;
   return floats;
 }
 
 bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int64_t batch, int64_t *infer,
                              int64_t *train, Diag *d) {
-  const LowerOptions o = {.target = t, .pipeline = {.opt_level = opt_level}};
-  *infer = arena_floats(ENTRY_FORWARD, m, &o, batch, d);
-  *train = *infer < 0 ? -1 : arena_floats(ENTRY_TRAIN, m, &o, batch, d);
-  return *train >= 0;
+  const LowerOptions o = {.prefix = "crate_model", .target = t, .pipeline = {.opt_level = opt_level}};
+  Lowered *l = lower_model(m, &o, d);
+  if (!l) return false;
+  *infer = work_at(l->work[ENTRY_FORWARD], batch);
+  *train = work_at(l->work[ENTRY_TRAIN], batch);
+  lowered_free(l);
+  return true;
 }
 
 void lowered_free(Lowered *l) {

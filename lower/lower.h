@@ -62,10 +62,12 @@ void lowered_free(Lowered *l);
  * its weight) and "l<l>.z" = Z^{l+1} (the ista result), and no logits. */
 Graph *lower_features_graph(const Model *m, Diag *d);
 
-/* Activation memory after the -O level's pipeline: the planned arenas of
- * P_forward and P_train_step for BATCH items, in floats (what lives in the
- * caller's buffers, outputs and hoisted values, not counted; nor kernel
- * scratch). False after reporting to D. */
+/* Activation memory after the -O level's pipeline: the work buffers of
+ * P_forward and P_train_step for BATCH items (planned arena and kernel
+ * scratch, the work_floats the runtime reserves for each command), in
+ * floats, INT64_MAX when the count does not fit (what lives in the caller's
+ * buffers, outputs and hoisted values, not counted). False after reporting
+ * to D. */
 bool lower_activation_floats(const Model *m, const Target *t, int opt_level, int64_t batch, int64_t *infer,
                              int64_t *train, Diag *d);
 

@@ -664,9 +664,14 @@ void crt_session_params_changed(crt_session *s);
  * linear weights and biases, U(±√(6/d)) ISTA dictionaries, LayerNorm 1 and 0. */
 void crt_session_init_params(crt_session *s, uint64_t seed);
 
-/* Sizes the scratch for batches up to BATCH now, so later steps of at most
- * that size never allocate (steps grow it themselves otherwise). */
-int crt_session_reserve(crt_session *s, int64_t batch, crt_error *e);
+/* The entries whose scratch a session sizes; each needs its own amount
+ * (a training step keeps every activation for the backward pass). */
+typedef enum { CRT_ENTRY_FORWARD, CRT_ENTRY_FEATURES, CRT_ENTRY_TRAIN } crt_entry;
+
+/* Sizes the scratch for ENTRY at batches up to BATCH now, so later calls
+ * needing no more never allocate; calls grow it themselves otherwise, to
+ * what the entry they run needs, no more. */
+int crt_session_reserve(crt_session *s, crt_entry entry, int64_t batch, crt_error *e);
 
 /* images (batch, C, H, W) -> logits (batch, classes). With a fixed-batch
  * model any BATCH works: it runs in chunks, the last one padded. */

@@ -103,6 +103,18 @@ int host_eval(const host *h, int argc, char **argv) {
   return rc;
 }
 
+static void print_prediction(const crt_dataset *d, int64_t i, int predicted, int64_t label) {
+  const char *wrong = predicted == label ? "" : "  (wrong)";
+  if (d->class_names)
+    printf("image %lld: predicted %-11s true %-11s%s\n", (long long)i, d->class_names[predicted],
+           d->class_names[label], wrong);
+  else
+    printf("image %lld: predicted %d, true %lld%s\n", (long long)i, predicted, (long long)label,
+           wrong);
+}
+
+/* The first COUNT test images, --batch at a time: memory follows the
+ * batch, not the count. */
 int host_classify(const host *h, int argc, char **argv) {
   eval_opts o = {.batch = 256, .count = 10};
   const crt_option opts[] = {
@@ -113,31 +125,27 @@ int host_classify(const host *h, int argc, char **argv) {
   crt_dataset d;
   int rc = eval_open(h, &o, opts, argc, argv, &s, &d);
   if (rc >= 0) return rc;
-  int64_t n = o.count < d.count ? o.count : d.count;
   crt_dataset first = d;
-  first.count = n;
+  first.count = o.count < d.count ? o.count : d.count;
+  int64_t batch = o.batch < first.count ? o.batch : first.count, correct = 0, seen = 0;
   crt_loader l;
   batch_bufs b = {0};
-  crt_error e = {"the test split ran short"};
+  crt_error e;
   int classes = crt_session_info(s)->classes;
-  rc = crt_loader_init(&l, &first, n, false, false, 0, &e) ||
-               bufs_init(&b, &d, n, classes, &e) ||
-               crt_loader_next(&l, b.images, b.labels) != n ||
-               crt_session_forward(s, b.images, b.logits, n, &e)
-           ? host_fail(h, &e)
-           : HOST_OK;
-  int64_t correct = 0;
-  for (int64_t i = 0; !rc && i < n; i++) {
-    int p = host_argmax(b.logits + i * classes, classes);
-    correct += p == b.labels[i];
-    if (d.class_names)
-      printf("image %lld: predicted %-11s true %-11s%s\n", (long long)i, d.class_names[p],
-             d.class_names[b.labels[i]], p == b.labels[i] ? "" : "  (wrong)");
-    else
-      printf("image %lld: predicted %d, true %lld%s\n", (long long)i, p, (long long)b.labels[i],
-             p == b.labels[i] ? "" : "  (wrong)");
+  rc = crt_loader_init(&l, &first, batch, false, false, 0, &e) ||
+       bufs_init(&b, &d, batch, classes, &e);
+  for (int64_t n; !rc && (n = crt_loader_next(&l, b.images, b.labels)) > 0; seen += n) {
+    rc = crt_session_forward(s, b.images, b.logits, n, &e);
+    for (int64_t i = 0; !rc && i < n; i++) {
+      int p = host_argmax(b.logits + i * classes, classes);
+      correct += p == b.labels[i];
+      print_prediction(&d, seen + i, p, b.labels[i]);
+    }
   }
-  if (!rc) printf("correct: %lld of %lld\n", (long long)correct, (long long)n);
+  if (rc)
+    rc = host_fail(h, &e);
+  else
+    printf("correct: %lld of %lld\n", (long long)correct, (long long)seen);
   bufs_free(&b);
   crt_loader_free(&l);
   crt_dataset_free(&d);

@@ -1,6 +1,6 @@
 /* Numbers and sizes at their limits: NaN and infinity in weights, inputs
  * and training steps are errors that name the tensor and keep the last good
- * checkpoint. */
+ * checkpoint; memory follows the batch asked for. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,8 +98,36 @@ START_TEST(diverging_run_keeps_the_checkpoint) {
 }
 END_TEST
 
+/* classify runs --batch images at a time: 10,000 images (32 MB of
+ * batch buffers at once) take no more memory than 100. */
+START_TEST(classify_follows_the_batch) {
+  const char *dir = scratch_dir();
+  idx_write_dataset(dir, 64, 10000);
+  char data[4200], save[4200];
+  snprintf(data, sizeof data, "fashion-mnist:%s", dir);
+  scratch_path(save, sizeof save, dir, "ck.safetensors");
+  host_result trained = host_run(dir, "fashion",
+                                 (const char *[]){"train", "--data", data, "--save", save,
+                                                  "--epochs", "1", "--batch", "64", NULL});
+  ck_assert_msg(trained.status == 0, "%s", trained.err);
+  host_result few = host_run(dir, "fashion",
+                             (const char *[]){"classify", "--weights", save, "--data", data,
+                                              "--count", "100", "--batch", "100", NULL});
+  host_result many = host_run(dir, "fashion",
+                              (const char *[]){"classify", "--weights", save, "--data", data,
+                                               "--count", "10000", "--batch", "100", NULL});
+  ck_assert_msg(few.status == 0 && many.status == 0, "%s%s", few.err, many.err);
+  ck_assert_ptr_nonnull(strstr(many.out, "image 9999: predicted "));
+  ck_assert_ptr_nonnull(strstr(many.out, " of 10000\n"));
+  ck_assert_msg(many.max_rss_kb - few.max_rss_kb < 12 * 1024, "10,000 images: %ld KB, 100: %ld KB",
+                many.max_rss_kb, few.max_rss_kb);
+  host_result_free(&trained), host_result_free(&few), host_result_free(&many);
+  scratch_remove(dir);
+}
+END_TEST
+
 Suite *limits_suite(void) {
   const TTest *tests[] = {nonfinite_weights_and_inputs_are_refused,
-                          diverging_run_keeps_the_checkpoint};
+                          diverging_run_keeps_the_checkpoint, classify_follows_the_batch};
   return host_suite("limits", tests, sizeof tests / sizeof tests[0]);
 }

@@ -9,11 +9,13 @@
 
 #include "cratert.h"
 
-/* A finished run: exit status (128 + N when killed by signal N), and
- * everything written to stdout and stderr (malloc'ed, NUL-terminated). */
+/* A finished run: exit status (128 + N when killed by signal N),
+ * everything written to stdout and stderr (malloc'ed, NUL-terminated), and
+ * its peak resident memory. */
 typedef struct host_result {
   int status;
   char *out, *err;
+  long max_rss_kb;
 } host_result;
 
 /* Starts HOST_BIN_DIR/host_EXE with ARGS (NULL-terminated), its output
