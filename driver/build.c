@@ -184,23 +184,13 @@ static int close_output(const char *path, crt_output *file) {
   return 1;
 }
 
-/* The graph of entry K as built from the model, before any pass, with the
- * batch fixed when --batch is given. */
-static Graph *build_ir(const Model *m, EntryKind k, const BuildOptions *o, Diag *d) {
-  Graph *g = k == ENTRY_FORWARD    ? model_inference_graph(m, d)
-             : k == ENTRY_FEATURES ? model_features_graph(m, d)
-                                   : model_training_graph(m, m->train.label_smoothing, d);
-  if (g && o->batch) ir_set_batch(g, o->batch);
-  return g;
-}
-
 /* --emit ir / dot: the graph as built, before any pass, except that the
  * training graph has its backward part (autodiff needs no target). */
 static int emit_graph(const Model *m, const BuildOptions *o) {
   Diag d;
   diag_init(&d, stderr);
   bool train = strcmp(o->graph, "train") == 0;
-  Graph *g = build_ir(m, train ? ENTRY_TRAIN : ENTRY_FORWARD, o, &d);
+  Graph *g = driver_build_ir(m, train ? ENTRY_TRAIN : ENTRY_FORWARD, o->batch, &d);
   if (!g || (train && !pass_autodiff(g, NULL, &d)) || !ir_verify(g, &d)) {
     ir_graph_free(g);
     return 1;
@@ -403,6 +393,38 @@ static int emit_and_link(const ProgramDesc *p, const BuildOptions *o, const Lowe
   return status;
 }
 
+/* BYTES of WHAT, when beyond any machine, as an error; true when it fits. */
+static bool fits(const char *what, double bytes, const char *hint) {
+  if (bytes <= DRIVER_MACHINE_BYTES) return true;
+  char need[32], limit[32];
+  fprintf(stderr, "cratec build: error: %s needs %s, beyond any machine (more than %s)%s\n", what,
+          driver_format_bytes(need, sizeof need, bytes),
+          driver_format_bytes(limit, sizeof limit, DRIVER_MACHINE_BYTES), hint);
+  return false;
+}
+
+/* What the executable's commands would allocate (parameters, gradients and
+ * derived weights, the optimizer's state, the work buffer) at the smallest
+ * batch for inference and the train block's for training, checked before
+ * the long code generation: a model no machine can run is refused now. */
+static double work_bytes(const int64_t work[2], double batch) { return ((double)work[0] + (double)work[1] * batch) * 4; }
+
+static bool fits_a_machine(const Model *m, const BuildOptions *o, const Lowered *l) {
+  double params = (double)l->param_floats * 4, derived = (double)l->derived_floats * 4;
+  double infer_batch = o->batch ? (double)o->batch : 1;
+  double infer = 2 * params + derived + work_bytes(l->work[ENTRY_FORWARD], infer_batch);
+  char what[96];
+  snprintf(what, sizeof what, "%s: inference at batch %.0f", m->name, infer_batch);
+  if (!fits(what, infer, "")) return false;
+  if (o->no_train) return true;
+  const TrainSpec *t = &m->train;
+  int states = t->optimizer == CRT_OPT_ADAMW ? 2 : t->optimizer == CRT_OPT_LION || t->momentum != 0 ? 1 : 0;
+  double batch = o->batch ? (double)o->batch : t->batch;
+  double train = (2.0 + states) * params + derived + work_bytes(l->work[ENTRY_TRAIN], batch);
+  snprintf(what, sizeof what, "%s: training at batch %.0f", m->name, batch);
+  return fits(what, train, "; lower the train block's batch");
+}
+
 /* --weights, checked against the model; with --embed-weights, the bytes
  * the module embeds (LO borrows them until it is emitted). False after an
  * error. */
@@ -418,9 +440,10 @@ static bool check_weights(const Model *m, const BuildOptions *o, LowerOptions *l
   return ok;
 }
 
-/* The pipeline after checking: each entry's graph is built, optimized and
- * its arena planned; the lowering makes one module of them, which a
- * backend emits and links. */
+/* The pipeline after checking: the weights checked (and embedded), the
+ * program described, each entry's graph built, optimized and its arena
+ * planned and the lowering of them all (driver_compile), the module
+ * checked against any machine's memory, then emitted and linked. */
 static int compile(const Model *m, const BuildOptions *o) {
   Target t;
   set_target(&t, o);
@@ -431,22 +454,9 @@ static int compile(const Model *m, const BuildOptions *o) {
   diag_init(&d, stderr);
   const PipelineOptions po = pipeline_options(o);
   ProgramDesc *program = model_describe(m);
-  Graph *graphs[ENTRY_COUNT] = {0};
-  MemPlan *plans[ENTRY_COUNT] = {0};
-  bool ok = true;
-  for (int k = 0; k < ENTRY_COUNT && ok; k++) {
-    if (k == ENTRY_TRAIN && o->no_train) continue;
-    graphs[k] = build_ir(m, (EntryKind)k, o, &d);
-    ok = graphs[k] && pipeline_run(graphs[k], entry_label(k), &t, &po, &d);
-    if (ok) plans[k] = plan_entry(graphs[k], k != ENTRY_TRAIN);
-  }
-  Lowered *l = ok ? lower_program(program, graphs, plans, &lo, &d) : NULL;
-  int status = l ? emit_and_link(program, o, l, &t) : 1;
-  lowered_free(l);
-  for (int k = 0; k < ENTRY_COUNT; k++) {
-    plan_free(plans[k]);
-    ir_graph_free(graphs[k]);
-  }
+  Compiled *c = driver_compile(m, program, &po, &lo, !o->no_train, &d);
+  int status = c && fits_a_machine(m, o, c->lowered) ? emit_and_link(program, o, c->lowered, &t) : 1;
+  compiled_free(c);
   program_desc_free(program);
   free((void *)lo.weights);
   return status;

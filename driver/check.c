@@ -93,33 +93,49 @@ static void print_summary(const Model *m, bool list_params) {
   param_infos_free(p, count);
 }
 
-/* The work arena entry K needs for BATCH items when G is its graph, after
- * the -O2 pipeline, in floats, as cratec build plans it; what lives in the
- * caller's buffers, outputs and hoisted values, is not counted, nor kernel
- * scratch. -1 after reporting to D. */
-static int64_t arena_floats(Graph *g, EntryKind k, const Target *t, int64_t batch, Diag *d) {
-  const PipelineOptions po = {.opt_level = 2};
-  int64_t floats = -1;
-  if (g && pipeline_run(g, entry_label(k), t, &po, d)) {
-    MemPlan *p = plan_entry(g, k != ENTRY_TRAIN);
-    floats = plan_floats(p, batch);
-    plan_free(p);
-  }
-  ir_graph_free(g);
+/* FLOATS in MiB (INT64_MAX: more than int64 counts), and whether that is
+ * beyond any machine. */
+static void print_floats(const char *what, int64_t floats) {
+  char limit[32];
+  if (floats == INT64_MAX)
+    printf("%s more than 2^63 floats", what);
+  else
+    printf("%s %.1f MiB", what, (double)floats * 4 / 1048576.0);
+  if (floats == INT64_MAX || (double)floats * 4 > DRIVER_MACHINE_BYTES)
+    printf(" (beyond any machine: more than %s)",
+           driver_format_bytes(limit, sizeof limit, DRIVER_MACHINE_BYTES));
+}
+
+/* a + b·batch, INT64_MAX when that does not fit. */
+static int64_t work_at(const int64_t w[2], int64_t batch) {
+  int64_t per_batch, floats;
+  if (__builtin_mul_overflow(w[1], batch, &per_batch) || __builtin_add_overflow(per_batch, w[0], &floats))
+    return INT64_MAX;
   return floats;
 }
 
+/* The work buffers the executable reserves for infer and for train at -O2
+ * (the description's work_floats: planned arena and kernel scratch),
+ * compiled as cratec build compiles. */
 static bool print_activation_memory(const Model *m, long batch) {
   Target t;
   target_detect_host(&t);
   Diag d;
   diag_init(&d, stderr);
-  int64_t infer = arena_floats(model_inference_graph(m, &d), ENTRY_FORWARD, &t, batch, &d);
-  if (infer < 0) return false;
-  int64_t train = arena_floats(model_training_graph(m, m->train.label_smoothing, &d), ENTRY_TRAIN, &t, batch, &d);
-  if (train < 0) return false;
-  printf("activation memory (batch %ld): inference %.1f MiB, training %.1f MiB\n", batch, infer * 4 / 1048576.0,
-         train * 4 / 1048576.0);
+  const PipelineOptions po = {.opt_level = 2};
+  const LowerOptions lo = {.prefix = "crate_model", .target = &t};
+  ProgramDesc *program = model_describe(m);
+  Compiled *c = driver_compile(m, program, &po, &lo, true, &d);
+  bool ok = c != NULL;
+  int64_t infer = ok ? work_at(c->lowered->work[ENTRY_FORWARD], batch) : 0;
+  int64_t train = ok ? work_at(c->lowered->work[ENTRY_TRAIN], batch) : 0;
+  compiled_free(c);
+  program_desc_free(program);
+  if (!ok) return false;
+  printf("activation memory (batch %ld): ", batch);
+  print_floats("inference", infer);
+  print_floats(", training", train);
+  putchar('\n');
   return true;
 }
 

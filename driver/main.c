@@ -35,6 +35,14 @@ bool driver_parse_args(const char *cmd, int argc, char **argv, const crt_option 
   return true;
 }
 
+const char *driver_format_bytes(char *buf, size_t size, double bytes) {
+  static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"};
+  int u = 0;
+  for (; u + 1 < (int)(sizeof units / sizeof units[0]) && bytes >= 1024; u++) bytes /= 1024;
+  snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+  return buf;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);

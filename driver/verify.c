@@ -218,11 +218,11 @@ static IrEval *reference_run(const Graph *g, const Data *data, Diag *d) {
  * object and loaded. */
 typedef void (*OpFn)(float *arena, int64_t *labels, int64_t batch);
 
-typedef struct Compiled {
+typedef struct LoadedOps {
   FlatLowering flat;
   void *handle;
   char dir[64], path[96];
-} Compiled;
+} LoadedOps;
 
 /* --inject-fault KIND: the generated code of the first op of that kind
  * ends with result[0] = 2·result[0] + 1, a bug `verify` must catch (its
@@ -240,7 +240,7 @@ static void inject_fault(const Graph *g, const char *kind, FlatLowering *flat) {
   }
 }
 
-static bool compile_ops(const Graph *g, int64_t batch, const VerifyOptions *o, const Target *t, Compiled *c,
+static bool compile_ops(const Graph *g, int64_t batch, const VerifyOptions *o, const Target *t, LoadedOps *c,
                         Diag *d) {
   if (!lower_flat(g, batch, t, true, &c->flat, d)) return false;
   if (o->inject_fault) inject_fault(g, o->inject_fault, &c->flat);
@@ -257,7 +257,7 @@ static bool compile_ops(const Graph *g, int64_t batch, const VerifyOptions *o, c
   return c->handle != NULL;
 }
 
-static void compiled_free(Compiled *c) {
+static void loaded_ops_free(LoadedOps *c) {
   if (c->handle) dlclose(c->handle);
   if (c->path[0]) unlink(c->path);
   if (c->dir[0]) rmdir(c->dir);
@@ -271,11 +271,11 @@ static float *arena_new(int64_t floats) {
   return a;
 }
 
-static void copy_in(float *arena, const Compiled *c, const IrValue *v, const float *src, int64_t batch) {
+static void copy_in(float *arena, const LoadedOps *c, const IrValue *v, const float *src, int64_t batch) {
   memcpy(arena + c->flat.offset[v->id], src, (size_t)ir_type_numel(&v->type, batch) * sizeof(float));
 }
 
-static void place_leaves(float *arena, const Compiled *c, const Graph *g, const Data *data) {
+static void place_leaves(float *arena, const LoadedOps *c, const Graph *g, const Data *data) {
   for (int i = 0; i < g->params.len; i++) {
     const IrValue *p = g->params.items[i];
     for (int k = 0; k < data->nparams; k++)
@@ -293,7 +293,7 @@ static void print_shape(char *buf, size_t size, const IrType *t) {
 }
 
 /* Isolated and chained runs of every op; prints the per-op table. */
-static bool check_ops(const Graph *g, const IrEval *ev, const Compiled *c, const Data *data, float *chained,
+static bool check_ops(const Graph *g, const IrEval *ev, const LoadedOps *c, const Data *data, float *chained,
                       Tally *tally) {
   float *isolated = arena_new(c->flat.floats);
   place_leaves(isolated, c, g, data);
@@ -336,7 +336,7 @@ static bool check_ops(const Graph *g, const IrEval *ev, const Compiled *c, const
 /* The chained outputs against the reference executor on the graph before
  * any pass: logits (and the loss) within 1e-4 of scale, gradients within
  * 1e-3 relative (‖g − g*‖ / ‖g*‖). */
-static bool check_outputs(const Graph *g, const Compiled *c, const float *chained, const IrEval *before,
+static bool check_outputs(const Graph *g, const LoadedOps *c, const float *chained, const IrEval *before,
                           const Data *data, Tally *tally) {
   bool ok = true;
   printf("\n  %-28s %-24s %12s  %s\n", "output (end to end)", "shape", "error", "tolerance");
@@ -386,7 +386,7 @@ static bool verify_graph(const Model *m, bool train, const VerifyOptions *o, con
   bool ok = (!train || pass_autodiff(before, t, &d)) && pipeline_run(after, label, t, &po, &d);
   IrEval *ref_before = ok ? reference_run(before, data, &d) : NULL;
   IrEval *ref_after = ref_before ? reference_run(after, data, &d) : NULL;
-  Compiled c = {0};
+  LoadedOps c = {0};
   ok = ref_after && compile_ops(after, data->batch, o, t, &c, &d);
   if (!ok) {
     fprintf(stderr, "cratec verify: error: the %s graph could not be checked\n", label);
@@ -399,7 +399,7 @@ static bool verify_graph(const Model *m, bool train, const VerifyOptions *o, con
     ok &= check_outputs(after, &c, chained, ref_before, data, tally);
     crt_free(chained);
   }
-  compiled_free(&c);
+  loaded_ops_free(&c);
   ir_eval_free(ref_before);
   ir_eval_free(ref_after);
   ir_graph_free(before);

@@ -83,6 +83,14 @@ static size_t spec_numel(const crt_param_spec *s) {
   return numel;
 }
 
+int crt_param_table_find_nonfinite(const crt_param_table *t, const float *flat) {
+  for (int i = 0; flat && i < t->count; i++) {
+    size_t n = spec_numel(&t->specs[i]);
+    if (crt_find_nonfinite(flat + t->offsets[i], n) < n) return i;
+  }
+  return -1;
+}
+
 /* Every tensor of TABLE must lie inside the flat buffer. */
 static int check_table(const crt_param_table *t, crt_error *e) {
   for (int i = 0; i < t->count; i++) {
@@ -187,11 +195,12 @@ static void bad_value(meta_reader *r, const char *key, const char *v, const char
                          key, v, expected);
 }
 
+/* strtod's ERANGE is ignored: it also flags a subnormal, which "%.17g"
+ * writes and which reads back exactly; an overflow still shows as infinity. */
 static double parse_real(meta_reader *r, const char *key, const char *v) {
   char *end;
-  errno = 0;
   double x = strtod(v, &end);
-  if (end == v || *end || errno || !isfinite(x)) bad_value(r, key, v, "a finite number");
+  if (end == v || *end || !isfinite(x)) bad_value(r, key, v, "a finite number");
   return x;
 }
 
@@ -262,6 +271,10 @@ static int check_progress(const crt_train_progress *p, crt_error *e) {
       p->step_in_epoch > p->steps_per_epoch)
     return crt_fail(e, "progress out of range: epoch %" PRId64 ", step %" PRId64 " of %" PRId64,
                     p->epoch, p->step_in_epoch, p->steps_per_epoch);
+  /* xoshiro256** never leaves the all-zero state: it would draw 0 forever
+   * and the loader's rejection sampling would never end. */
+  if (!(p->rng.s[0] | p->rng.s[1] | p->rng.s[2] | p->rng.s[3]))
+    return crt_fail(e, "rng.s0 to rng.s3 are all zero, which no seed produces");
   return crt_schedule_check(&p->schedule, e);
 }
 
@@ -300,6 +313,17 @@ int crt_checkpoint_save(const char *path, const crt_param_table *table, const fl
                     opt->count, table->flat_count);
   plan pl;
   if (plan_init(&pl, table->specs, table->count, &opt->config, e)) return -1;
+  /* A diverged run must not replace the last good checkpoint. */
+  const float *buffers[1 + MAX_STATE] = {flat, opt->exp_avg, opt->exp_avg_sq};
+  for (int b = 0; b <= pl.states; b++) {
+    int i = crt_param_table_find_nonfinite(table, buffers[b]);
+    if (i >= 0) {
+      crt_fail(e, "%s: cannot save: tensor '%s' holds NaN or infinity", path,
+               pl.specs[b * pl.weights + i].key);
+      plan_free(&pl);
+      return -1;
+    }
+  }
   meta_writer meta;
   write_metadata(&meta, &(record){opt->config, opt->steps, *progress});
   int rc = save_tensors(path, &pl, table, flat, opt, meta.pairs, e);

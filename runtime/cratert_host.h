@@ -93,9 +93,11 @@ typedef struct crt_tensor {
 const char *crt_dtype_name(crt_dtype t);   /* "F32", "I64", ... as safetensors spells them */
 size_t crt_dtype_size(crt_dtype t);
 
-/* An open, fully validated safetensors file (mapped read-only). Validation:
- * header length against file size, JSON well-formed, each entry's dtype,
- * shape and data_offsets consistent, offsets in range and not overlapping. */
+/* An open, fully validated safetensors file, read into memory (not mapped:
+ * a program rewriting the file meanwhile cannot pull pages from under it).
+ * Validation: header length against file size, JSON well-formed, each
+ * entry's dtype, shape and data_offsets consistent, offsets in range and
+ * not overlapping. */
 typedef struct crt_st_file crt_st_file;
 
 crt_st_file *crt_st_open(const char *path, crt_error *e);
@@ -119,15 +121,32 @@ typedef struct crt_param_spec {
 } crt_param_spec;
 
 /* Checks F against SPECS (every key present, F32, right shape; no key the
- * model does not know) and copies each tensor into dst[i]. Errors name the
- * file and the tensor: "w.safetensors: tensor 'cls_token': expected shape
- * (1, 1, 64), found (1, 64)". */
+ * model does not know; every value finite unless allowed below) and copies
+ * each tensor into dst[i]. Errors name the file and the tensor:
+ * "w.safetensors: tensor 'cls_token': expected shape (1, 1, 64), found
+ * (1, 64)". */
 int crt_st_load_f32(const crt_st_file *f, const crt_param_spec *specs, int n, float *const *dst,
                     crt_error *e);
 
+/* NaN and infinity in loaded weights, checkpoints and input images are
+ * refused by default: ReLU and max turn NaN into finite values, so the
+ * outputs would look valid. crt_allow_nonfinite(true) (the commands'
+ * --allow-nonfinite) lets them through, process-wide. */
+void crt_allow_nonfinite(bool on);
+/* The index of the first NaN or infinity among the N floats at X (any
+ * alignment), or N when there is none. */
+size_t crt_find_nonfinite(const void *x, size_t n);
+/* 0, or -1 with E naming FILE, TENSOR and the first bad element when the N
+ * floats at X are not all finite (and that is not allowed). */
+int crt_check_finite(const char *file, const char *tensor, const void *x, size_t n,
+                     crt_error *e);
+
 /* Writes TENSORS to PATH atomically (temporary file in the same directory,
  * fsync, rename), with METADATA as NULL-terminated key/value string pairs
- * (may be NULL). */
+ * (may be NULL). Each tensor's CRC32 (zlib's) joins the metadata as
+ * "crc32.NAME" = 8 lowercase hexadecimal digits (keys "crc32." are
+ * reserved); crt_st_open checks every such checksum a file records and
+ * names the damaged tensor. */
 int crt_st_write(const char *path, const crt_tensor *tensors, int n, const char *const *metadata,
                  crt_error *e);
 
@@ -272,7 +291,8 @@ int crt_optimizer_init(crt_optimizer *opt, const crt_optimizer_config *config, s
 /* One update of PARAMS (n) from GRADS (n) at learning rate LR; N must be the
  * count given to init and LR finite and >= 0. Elementwise and split
  * statically over OpenMP threads, so the result is independent of the
- * thread count. */
+ * thread count. Fails (after the update; the state is then unusable) when
+ * a parameter or state value it wrote is NaN or infinite. */
 int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, size_t n, double lr,
                        crt_error *e);
 void crt_optimizer_free(crt_optimizer *opt);
@@ -326,7 +346,8 @@ double crt_schedule_lr(const crt_schedule *s, int64_t epoch, int64_t step_in_epo
  *       progress.{epoch, step_in_epoch, steps_per_epoch},
  *       schedule = "constant" | "cosine", schedule.{per_step, base_lr,
  *       min_lr, epochs, warmup_epochs, warmup_steps},
- *       rng.s0 … rng.s3 (the crt_rng words).
+ *       rng.s0 … rng.s3 (the crt_rng words),
+ *       and crt_st_write's "crc32.<tensor>" checksums.
  * It is written atomically (crt_st_write), so a failed save leaves the
  * previous checkpoint as it was. */
 
@@ -352,6 +373,12 @@ typedef struct crt_param_table {
   size_t flat_count;        /* floats in the flat buffer */
 } crt_param_table;
 
+/* The index of the first tensor of TABLE whose floats in FLAT (may be NULL)
+ * include NaN or infinity, or -1. */
+int crt_param_table_find_nonfinite(const crt_param_table *t, const float *flat);
+
+/* Refuses (naming the tensor) weights or state that hold NaN or infinity,
+ * so a diverged run never replaces a good checkpoint. */
 int crt_checkpoint_save(const char *path, const crt_param_table *table, const float *flat,
                         const crt_optimizer *opt, const crt_train_progress *progress,
                         crt_error *e);
@@ -476,9 +503,14 @@ void crt_session_params_changed(crt_session *s);
  * dictionaries, LayerNorm 1 and 0). */
 void crt_session_init_params(crt_session *s, uint64_t seed);
 
-/* Sizes the scratch for batches up to BATCH now, so later steps of at most
- * that size never allocate (steps grow it themselves otherwise). */
-int crt_session_reserve(crt_session *s, int64_t batch, crt_error *e);
+/* The entries whose scratch a session sizes; each needs its own amount
+ * (a training step keeps every activation for the backward pass). */
+typedef enum { CRT_ENTRY_FORWARD, CRT_ENTRY_FEATURES, CRT_ENTRY_TRAIN } crt_entry;
+
+/* Sizes the scratch for ENTRY at batches up to BATCH now, so later calls
+ * needing no more never allocate; calls grow it themselves otherwise, to
+ * what the entry they run needs, no more. */
+int crt_session_reserve(crt_session *s, crt_entry entry, int64_t batch, crt_error *e);
 
 /* images (batch, C, H, W) -> logits (batch, classes). With a fixed-batch
  * model any BATCH works: it runs in chunks, the last one padded. */
@@ -492,7 +524,10 @@ int crt_session_features(crt_session *s, const float *images, float *features, i
  * gradients of every parameter (crt_session_grads). */
 int crt_session_gradients(crt_session *s, const float *images, const int64_t *labels,
                           int64_t batch, float *loss, float *logits, crt_error *e);
-/* crt_session_gradients, then one optimizer step at rate LR, then P_prepare. */
+/* crt_session_gradients, then one optimizer step at rate LR, then P_prepare.
+ * A step that leaves a parameter or its optimizer state NaN or infinite
+ * fails naming the tensor (and the first non-finite gradient); the
+ * parameters are then unusable. */
 int crt_session_train_step(crt_session *s, const float *images, const int64_t *labels,
                            int64_t batch, double lr, float *loss, float *logits, crt_error *e);
 /* The optimizer train steps use, initialised from the description on

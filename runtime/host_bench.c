@@ -134,7 +134,7 @@ static int run(bench_run *r, long warmup, long iters, crt_error *e) {
   for (size_t i = 0; !rc && i < (size_t)r->batch * image; i++) r->images[i] = crt_rng_normal(&rng);
   for (int64_t b = 0; !rc && b < r->batch; b++)
     r->labels[b] = (int64_t)crt_rng_below(&rng, (uint64_t)m->classes);
-  if (!rc) rc = crt_session_reserve(r->s, r->batch, e) || measure(r, warmup, iters, times, e);
+  if (!rc) rc = crt_session_reserve(r->s, r->train ? CRT_ENTRY_TRAIN : CRT_ENTRY_FORWARD, r->batch, e) || measure(r, warmup, iters, times, e);
   if (!rc) {
     double median = times[iters / 2];
     printf("model: %s, batch %lld, %s, %d threads, %ld timed runs\n", m->name,

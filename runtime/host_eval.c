@@ -53,7 +53,7 @@ int host_evaluate(crt_session *s, const crt_dataset *d, int64_t batch, double *a
 typedef struct eval_opts {
   const char *weights, *data;
   long batch, count, threads;
-  bool help;
+  bool help, allow_nonfinite;
 } eval_opts;
 
 #define EVAL_OPTIONS(o)                                                                        \
@@ -61,6 +61,7 @@ typedef struct eval_opts {
   {"--data", CRT_ARG_STRING, &(o).data, "SPEC", "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR"},   \
   {"--batch", CRT_ARG_INT, &(o).batch, "B", "images per forward pass (default 256)"},           \
   {"--threads", CRT_ARG_INT, &(o).threads, "T", "threads (0: all cores)"},                       \
+  HOST_NONFINITE_OPTION((o).allow_nonfinite),                                                    \
   {"--help", CRT_ARG_FLAG, &(o).help, NULL, "show this help"}
 
 /* OPTS parsed; the session and the test split opened. Returns -1 to go on,
@@ -70,6 +71,7 @@ static int eval_open(const host *h, eval_opts *o, const crt_option *opts, int ar
   int rc = host_parse(h, "--data SPEC [--weights W] [options]", opts, argc, argv, &o->help,
                       &o->threads);
   if (rc >= 0) return rc;
+  crt_allow_nonfinite(o->allow_nonfinite);
   if (o->batch < 1 || o->count < 1) {
     fprintf(stderr, "%s %s: error: --batch and --count must be at least 1\n", h->prog, h->cmd);
     return HOST_USAGE;
@@ -101,6 +103,18 @@ int host_eval(const host *h, int argc, char **argv) {
   return rc;
 }
 
+static void print_prediction(const crt_dataset *d, int64_t i, int predicted, int64_t label) {
+  const char *wrong = predicted == label ? "" : "  (wrong)";
+  if (d->class_names)
+    printf("image %lld: predicted %-11s true %-11s%s\n", (long long)i, d->class_names[predicted],
+           d->class_names[label], wrong);
+  else
+    printf("image %lld: predicted %d, true %lld%s\n", (long long)i, predicted, (long long)label,
+           wrong);
+}
+
+/* The first COUNT test images, --batch at a time: memory follows the
+ * batch, not the count. */
 int host_classify(const host *h, int argc, char **argv) {
   eval_opts o = {.batch = 256, .count = 10};
   const crt_option opts[] = {
@@ -111,31 +125,27 @@ int host_classify(const host *h, int argc, char **argv) {
   crt_dataset d;
   int rc = eval_open(h, &o, opts, argc, argv, &s, &d);
   if (rc >= 0) return rc;
-  int64_t n = o.count < d.count ? o.count : d.count;
   crt_dataset first = d;
-  first.count = n;
+  first.count = o.count < d.count ? o.count : d.count;
+  int64_t batch = o.batch < first.count ? o.batch : first.count, correct = 0, seen = 0;
   crt_loader l;
   batch_bufs b = {0};
-  crt_error e = {"the test split ran short"};
+  crt_error e;
   int classes = crt_session_info(s)->classes;
-  rc = crt_loader_init(&l, &first, n, false, false, 0, &e) ||
-               bufs_init(&b, &d, n, classes, &e) ||
-               crt_loader_next(&l, b.images, b.labels) != n ||
-               crt_session_forward(s, b.images, b.logits, n, &e)
-           ? host_fail(h, &e)
-           : HOST_OK;
-  int64_t correct = 0;
-  for (int64_t i = 0; !rc && i < n; i++) {
-    int p = host_argmax(b.logits + i * classes, classes);
-    correct += p == b.labels[i];
-    if (d.class_names)
-      printf("image %lld: predicted %-11s true %-11s%s\n", (long long)i, d.class_names[p],
-             d.class_names[b.labels[i]], p == b.labels[i] ? "" : "  (wrong)");
-    else
-      printf("image %lld: predicted %d, true %lld%s\n", (long long)i, p, (long long)b.labels[i],
-             p == b.labels[i] ? "" : "  (wrong)");
+  rc = crt_loader_init(&l, &first, batch, false, false, 0, &e) ||
+       bufs_init(&b, &d, batch, classes, &e);
+  for (int64_t n; !rc && (n = crt_loader_next(&l, b.images, b.labels)) > 0; seen += n) {
+    rc = crt_session_forward(s, b.images, b.logits, n, &e);
+    for (int64_t i = 0; !rc && i < n; i++) {
+      int p = host_argmax(b.logits + i * classes, classes);
+      correct += p == b.labels[i];
+      print_prediction(&d, seen + i, p, b.labels[i]);
+    }
   }
-  if (!rc) printf("correct: %lld of %lld\n", (long long)correct, (long long)n);
+  if (rc)
+    rc = host_fail(h, &e);
+  else
+    printf("correct: %lld of %lld\n", (long long)correct, (long long)seen);
   bufs_free(&b);
   crt_loader_free(&l);
   crt_dataset_free(&d);

@@ -49,8 +49,13 @@ typedef struct io_opts {
   const char *weights, *input, *output;
   double smoothing;
   long threads;
-  bool help;
+  bool help, allow_nonfinite;
 } io_opts;
+
+/* The option of every command that reads weights or images from a file
+ * (crt_allow_nonfinite). */
+#define HOST_NONFINITE_OPTION(flag) \
+  {"--allow-nonfinite", CRT_ARG_FLAG, &(flag), NULL, "accept NaN and infinity in weights and inputs"}
 
 /* The options of infer and grad before their own. */
 #define HOST_IO_OPTIONS(o, input_help, output_help)                                         \
@@ -58,11 +63,13 @@ typedef struct io_opts {
   {"--input", CRT_ARG_STRING, &(o).input, "FILE", input_help},                              \
   {"--output", CRT_ARG_STRING, &(o).output, "FILE", output_help},                           \
   {"--threads", CRT_ARG_INT, &(o).threads, "T", "threads (0: all cores)"},                  \
+  HOST_NONFINITE_OPTION((o).allow_nonfinite),                                               \
   {"--help", CRT_ARG_FLAG, &(o).help, NULL, "show this help"}
 
 /* host_parse, then --input and --output required. */
 int host_parse_io(const host *h, io_opts *o, const crt_option *opts, int argc, char **argv);
-/* The input's "images" (B, C, H, W) F32 as an aligned copy; *BATCH gets B. */
+/* The input's "images" (B, C, H, W) F32 as an aligned copy, checked finite
+ * unless allowed; *BATCH gets B. */
 float *host_read_images(const crt_st_file *f, const crt_model_info *m, int64_t *batch,
                         crt_error *e);
 

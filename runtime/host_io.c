@@ -11,6 +11,7 @@ float *host_read_images(const crt_st_file *f, const crt_model_info *m, int64_t *
   const crt_tensor *t = host_tensor(f, "images", CRT_F32, 4, shape, e);
   if (!t) return NULL;
   if (shape[0] < 1) return crt_fail(e, "%s: tensor 'images' holds no image", crt_st_path(f)), NULL;
+  if (crt_check_finite(crt_st_path(f), "images", t->data, t->nbytes / sizeof(float), e)) return NULL;
   float *images = crt_alloc(t->nbytes);
   if (!images) return crt_fail(e, "out of memory for %zu bytes of images", t->nbytes), NULL;
   memcpy(images, t->data, t->nbytes);
@@ -22,6 +23,7 @@ int host_parse_io(const host *h, io_opts *o, const crt_option *opts, int argc, c
   int rc = host_parse(h, "--weights W --input I --output O [options]", opts, argc, argv, &o->help,
                       &o->threads);
   if (rc >= 0) return rc;
+  crt_allow_nonfinite(o->allow_nonfinite);
   if (!o->input || !o->output) {
     fprintf(stderr, "%s %s: error: --input and --output are required (see --help)\n", h->prog,
             h->cmd);

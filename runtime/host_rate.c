@@ -77,18 +77,20 @@ static int run(crt_session *s, const char *input, const char *data, int64_t batc
 int host_rate(const host *h, int argc, char **argv) {
   const char *weights = NULL, *data = NULL, *input = NULL;
   long batch = 16, threads = 0;
-  bool help = false;
+  bool help = false, allow_nonfinite = false;
   const crt_option opts[] = {
       {"--weights", CRT_ARG_STRING, &weights, "FILE", "weights or checkpoint; default: embedded"},
       {"--data", CRT_ARG_STRING, &data, "SPEC", "measure the first test images of this data set"},
       {"--input", CRT_ARG_STRING, &input, "FILE", "or the images F32 (B, C, H, W) of this file"},
       {"--batch", CRT_ARG_INT, &batch, "N", "how many test images (default 16)"},
       {"--threads", CRT_ARG_INT, &threads, "T", "threads (0: all cores)"},
+      HOST_NONFINITE_OPTION(allow_nonfinite),
       {"--help", CRT_ARG_FLAG, &help, NULL, "show this help"},
       {NULL, 0, NULL, NULL, NULL}};
   int rc = host_parse(h, "--data SPEC | --input FILE [--weights W] [options]", opts, argc, argv,
                       &help, &threads);
   if (rc >= 0) return rc;
+  crt_allow_nonfinite(allow_nonfinite);
   if (!data == !input || batch < 1) {
     fprintf(stderr, "%s rate: error: give exactly one of --data and --input, and --batch >= 1\n",
             h->prog);

@@ -70,11 +70,13 @@ static int setup_data(trainer *t, crt_error *e) {
   if (t->train.count < t->batch)
     return crt_fail(e, "the training split has %lld images, fewer than one batch of %lld",
                     (long long)t->train.count, (long long)t->batch);
-  /* A batch beyond the split evaluates nothing more; the scratch for both
-   * batches is taken now, so running short of memory fails before the
-   * first step rather than after an epoch. */
+  /* A batch beyond the split evaluates nothing more; the scratch of the
+   * training step and of evaluation is taken now (the larger of the two),
+   * so running short of memory fails before the first step rather than
+   * after an epoch. */
   t->eval_batch = o->eval_batch < t->test.count ? o->eval_batch : t->test.count;
-  if (crt_session_reserve(t->s, t->batch > t->eval_batch ? t->batch : t->eval_batch, e))
+  if (crt_session_reserve(t->s, CRT_ENTRY_TRAIN, t->batch, e) ||
+      crt_session_reserve(t->s, CRT_ENTRY_FORWARD, t->eval_batch, e))
     return -1;
   uint64_t seed = o->seed >= 0 ? (uint64_t)o->seed : t->m->train.seed;
   if (crt_loader_init(&t->loader, &t->train, t->batch, true, true, seed, e)) return -1;
@@ -156,6 +158,15 @@ static int finish_epoch(trainer *t, epoch_record *r, crt_error *e) {
   return train_plot(t->plot_path, t->m->name, &t->history, e);
 }
 
+/* A step that went NaN or infinite: E's reason with where it happened. The
+ * checkpoint is not written, so the last one saved stays good. */
+static int diverged(const trainer *t, crt_error *e) {
+  crt_error why = *e;
+  return crt_fail(e, "epoch %lld step %lld: %s; stopped without saving over %s (lower --lr)",
+                  (long long)t->progress.epoch + 1, (long long)t->progress.step_in_epoch + 1,
+                  why.msg, t->o->save);
+}
+
 /* One epoch from where the loader stands. Returns 1 when stopped early
  * (signal or time budget), 0 at the epoch's end, -1 on error. */
 static int run_epoch(trainer *t, crt_progress *bar, double deadline, epoch_record *r,
@@ -169,10 +180,8 @@ static int run_epoch(trainer *t, crt_progress *bar, double deadline, epoch_recor
     float loss;
     r->lr = crt_schedule_lr(&p->schedule, p->epoch, p->step_in_epoch, p->steps_per_epoch);
     if (crt_session_train_step(t->s, t->images, t->labels, n, r->lr, &loss, t->logits, e))
-      return -1;
-    if (!isfinite(loss))
-      return crt_fail(e, "the loss is %g at epoch %lld step %lld: lower --lr", loss,
-                      (long long)p->epoch + 1, (long long)p->step_in_epoch + 1);
+      return diverged(t, e);
+    if (!isfinite(loss)) return crt_fail(e, "the loss is %g", loss), diverged(t, e);
     for (int64_t i = 0; i < n; i++) correct += host_argmax(t->logits + i * classes, classes) == t->labels[i];
     seen += n, loss_sum += loss * (double)n;
     p->step_in_epoch++;

@@ -123,7 +123,8 @@ static void adamw_range(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
-/* lion-pytorch: p *= 1 − lr·wd; u = sign(m·β1 + (1−β1)·g) with sign(0) = 0;
+/* lion-pytorch: p *= 1 − lr·wd; u = sign(m·β1 + (1−β1)·g) with sign(0) = 0
+ * (and sign(NaN) = 0, so a NaN gradient shows only in m);
  * p += −lr·u; m = m·β2 + (1−β2)·g.  p, g, m: (n) */
 static void lion_range(void *ctx, int64_t begin, int64_t end) {
   const step_job *j = ctx;
@@ -150,12 +151,27 @@ typedef struct item_job {
   crt_range_fn fn;
   step_job *step;
   int64_t n;
+  _Atomic bool nonfinite;
 } item_job;
 
+static bool has_nonfinite(const float *x, int64_t begin, int64_t end) {
+  return x && crt_find_nonfinite(x + begin, (size_t)(end - begin)) < (size_t)(end - begin);
+}
+
+/* Each range's update is followed by a finite test of what it wrote, read
+ * back while it is still in cache: ReLU and max downstream would turn NaN
+ * into finite, wrong values, so a test later (or never) would let a
+ * diverged run carry on. */
 static void items_range(void *ctx, int64_t begin, int64_t end) {
-  const item_job *j = ctx;
-  int64_t last = end * ITEM < j->n ? end * ITEM : j->n;
-  j->fn(j->step, begin * ITEM, last);
+  item_job *j = ctx;
+  const step_job *s = j->step;
+  for (int64_t item = begin; item < end; item++) {
+    int64_t first = item * ITEM, last = first + ITEM < j->n ? first + ITEM : j->n;
+    j->fn(j->step, first, last);
+    if (has_nonfinite(s->p, first, last) || has_nonfinite(s->m, first, last) ||
+        has_nonfinite(s->v, first, last))
+      j->nonfinite = true;
+  }
 }
 
 int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, size_t n, double lr,
@@ -169,8 +185,11 @@ int crt_optimizer_step(crt_optimizer *opt, float *params, const float *grads, si
       [CRT_OPT_SGD] = sgd_range, [CRT_OPT_ADAMW] = adamw_range, [CRT_OPT_LION] = lion_range};
   step_job step = {.p = params, .m = opt->exp_avg, .v = opt->exp_avg_sq, .grad = grads,
                    .c = &opt->config, .lr = lr, .t = opt->steps + 1};
-  item_job items = {ranges[opt->config.kind], &step, (int64_t)n};
+  item_job items = {ranges[opt->config.kind], &step, (int64_t)n, false};
   crt_parallel_for(((int64_t)n + ITEM - 1) / ITEM, items_range, &items);
   opt->steps++;
+  if (items.nonfinite)
+    return crt_fail(e, "%s: step %lld left parameters or optimizer state NaN or infinite", name,
+                    (long long)opt->steps);
   return 0;
 }

@@ -11,13 +11,18 @@
 
 struct crt_st_file {
   char *name;                  /* the path, or the name given for a buffer */
-  void *map;                   /* the mmap'ed file, NULL for a buffer */
-  size_t map_size;
+  unsigned char *owned;        /* the file's bytes as read, NULL for a buffer */
   int count;
   crt_tensor *tensors;         /* names owned by this struct */
   int metadata_count;
   char **metadata;             /* key, value, key, value, ... */
 };
+
+/* Metadata "crc32.NAME" holds tensor NAME's CRC32 (zlib's) as 8 lowercase
+ * hexadecimal digits: the writer adds one per tensor, the reader checks
+ * every one present (files from other writers have none). */
+#define ST_CRC_PREFIX "crc32."
+uint32_t st_crc32(const crt_tensor *t);
 
 bool st_dtype_parse(const char *name, crt_dtype *t);
 /* The dtype names, for "expected one of ..." messages. */

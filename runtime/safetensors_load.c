@@ -1,11 +1,57 @@
 /* Loading a model's parameters: the file must hold exactly the tensors the
- * model declares, as F32 of the declared shapes. Everything is checked
- * before anything is copied, so a rejected file leaves the buffers alone. */
+ * model declares, as F32 of the declared shapes, with finite values.
+ * Everything is checked before anything is copied, so a rejected file
+ * leaves the buffers alone. */
 #include "cratert_hint.h"
 #include "safetensors_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+static bool nonfinite_allowed;
+
+void crt_allow_nonfinite(bool on) { nonfinite_allowed = on; }
+
+/* Nonzero when one of the N floats at X has an all-ones exponent (NaN or
+ * infinity): masked, the exponent plus one reaches bit 31 only then. The
+ * bits are read with memcpy because file data need not be aligned for
+ * float; integer ORs without a branch let the compiler vectorise. */
+static uint32_t any_nonfinite(const unsigned char *x, size_t n) {
+  uint32_t any = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t w;
+    memcpy(&w, x + 4 * i, 4);
+    any |= (w & 0x7f800000u) + 0x00800000u;
+  }
+  return any & 0x80000000u;
+}
+
+/* Whole blocks (a constant count the vectoriser takes), then the rest;
+ * only a block that has one is searched element by element. */
+size_t crt_find_nonfinite(const void *x, size_t n) {
+  enum { BLOCK = 1024 };
+  const unsigned char *bytes = x;
+  for (size_t begin = 0; begin < n; begin += BLOCK) {
+    size_t count = n - begin < BLOCK ? n - begin : BLOCK;
+    if (!(count == BLOCK ? any_nonfinite(bytes + 4 * begin, BLOCK)
+                         : any_nonfinite(bytes + 4 * begin, count)))
+      continue;
+    for (size_t i = begin;; i++)
+      if (any_nonfinite(bytes + 4 * i, 1)) return i;
+  }
+  return n;
+}
+
+int crt_check_finite(const char *file, const char *tensor, const void *x, size_t n,
+                     crt_error *e) {
+  size_t at = nonfinite_allowed ? n : crt_find_nonfinite(x, n);
+  if (at == n) return 0;
+  float v;
+  memcpy(&v, (const unsigned char *)x + 4 * at, sizeof v);
+  return crt_fail(e, "%s: tensor '%s' holds %s at element %zu (non-finite values are refused)",
+                  file, tensor, isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf", at);
+}
 
 static bool same_shape(const crt_tensor *t, const crt_param_spec *s) {
   if (t->rank != s->rank) return false;
@@ -79,6 +125,10 @@ int crt_st_load_f32(const crt_st_file *f, const crt_param_spec *specs, int n, fl
   for (int i = 0; i < n; i++)
     if (check_present(f, &specs[i], e)) return -1;
   if (check_no_extra(f, specs, n, e)) return -1;
+  for (int i = 0; i < n; i++) {
+    const crt_tensor *t = crt_st_find(f, specs[i].key);
+    if (crt_check_finite(f->name, t->name, t->data, t->nbytes / sizeof(float), e)) return -1;
+  }
   for (int i = 0; i < n; i++) {
     const crt_tensor *t = crt_st_find(f, specs[i].key);
     memcpy(dst[i], t->data, t->nbytes);

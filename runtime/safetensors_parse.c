@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "tensor bytes are used in place: the host must be little-endian like the format");
@@ -145,6 +146,38 @@ static int check_layout(const crt_st_file *f, crt_error *e) {
   return rc;
 }
 
+uint32_t st_crc32(const crt_tensor *t) {
+  return (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), t->data, t->nbytes);
+}
+
+static const crt_tensor *find_named(const crt_st_file *f, const char *name) {
+  for (int i = 0; i < f->count; i++)
+    if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
+  return NULL;
+}
+
+/* Every checksum the metadata records must match its tensor's bytes. */
+static int verify_checksums(const crt_st_file *f, crt_error *e) {
+  const size_t prefix = sizeof ST_CRC_PREFIX - 1;
+  for (int i = 0; i < f->metadata_count; i++) {
+    const char *key = f->metadata[2 * i], *value = f->metadata[2 * i + 1];
+    if (strncmp(key, ST_CRC_PREFIX, prefix) != 0) continue;
+    const crt_tensor *t = find_named(f, key + prefix);
+    if (!t) return crt_fail(e, "%s: metadata '%s' is the checksum of a tensor the file lacks",
+                            f->name, key);
+    char *end;
+    unsigned long recorded = strtoul(value, &end, 16);
+    if (strlen(value) != 8 || *end || value[0] == '-' || value[0] == '+')
+      return crt_fail(e, "%s: metadata '%s' = '%s' is not 8 hexadecimal digits", f->name, key,
+                      value);
+    uint32_t actual = st_crc32(t);
+    if (actual != recorded)
+      return crt_fail(e, "%s: tensor '%s' is damaged: its bytes have CRC32 %08x, the file "
+                         "records %08lx", f->name, t->name, actual, recorded);
+  }
+  return 0;
+}
+
 /* JSON text may be followed by the padding the format allows (spaces). */
 static bool only_whitespace(const char *p, const char *end) {
   for (; p < end; p++)
@@ -170,7 +203,7 @@ static int parse_header(crt_st_file *f, const cJSON *root, const unsigned char *
     f->count++;
     if (parse_tensor(f, entry, data, data_size, t, e)) return -1;
   }
-  return check_layout(f, e);
+  return check_layout(f, e) || verify_checksums(f, e) ? -1 : 0;
 }
 
 int st_parse(crt_st_file *f, const unsigned char *bytes, size_t size, crt_error *e) {

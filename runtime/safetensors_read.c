@@ -1,12 +1,14 @@
-/* Opening safetensors files: the whole file is mapped read-only and its
- * tensors point into the mapping, so loading copies each byte once. */
+/* Opening safetensors files: the whole file is read into memory and its
+ * tensors point into that copy. It is read, not mapped: a mapping of a file
+ * that another program truncates or rewrites while it is open (`cp new.st
+ * w.st` during a run) faults with SIGBUS on the next access, while a copy
+ * stays as it was read. */
 #include "safetensors_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,33 +34,41 @@ crt_st_file *crt_st_open_memory(const void *data, size_t size, const char *name,
   return f ? parsed_or_closed(f, data, size, e) : NULL;
 }
 
+/* The SIZE bytes of FD into a new buffer; NULL with E filled when reading
+ * fails or the file ends early (it shrank since fstat). */
+static unsigned char *read_whole(int fd, const char *path, size_t size, crt_error *e) {
+  unsigned char *bytes = malloc(size ? size : 1);
+  if (!bytes) return crt_fail(e, "%s: out of memory for its %zu bytes", path, size), NULL;
+  for (size_t done = 0; done < size;) {
+    ssize_t n = read(fd, bytes + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n < 0)
+        crt_fail(e, "%s: cannot read: %s", path, strerror(errno));
+      else
+        crt_fail(e, "%s: file shrank to %zu bytes while being read (%zu expected); is another "
+                    "program writing it?", path, done, size);
+      free(bytes);
+      return NULL;
+    }
+    done += (size_t)n;
+  }
+  return bytes;
+}
+
 crt_st_file *crt_st_open(const char *path, crt_error *e) {
   int fd = crt_open_regular(path, O_RDONLY, e);
   struct stat st;
   if (fd < 0) return NULL;
-  if (fstat(fd, &st) != 0) {
+  crt_st_file *f = NULL;
+  if (fstat(fd, &st) != 0)
     crt_fail(e, "%s: cannot open: %s", path, strerror(errno));
-    close(fd);
-    return NULL;
-  }
-  crt_st_file *f = new_file(path, e);
-  size_t size = (size_t)st.st_size;
-  /* mmap refuses a zero length; an empty file still gets its own message. */
-  void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-  int map_errno = errno;
-  close(fd);
-  if (!f) {
-    if (map && map != MAP_FAILED) munmap(map, size);
-    return NULL;
-  }
-  if (map == MAP_FAILED) {
-    crt_fail(e, "%s: cannot map: %s", path, strerror(map_errno));
+  else if ((f = new_file(path, e)) && !(f->owned = read_whole(fd, path, (size_t)st.st_size, e))) {
     crt_st_close(f);
-    return NULL;
+    f = NULL;
   }
-  f->map = map;
-  f->map_size = size;
-  return parsed_or_closed(f, map ? map : "", size, e);
+  close(fd);
+  return f ? parsed_or_closed(f, f->owned, (size_t)st.st_size, e) : NULL;
 }
 
 void crt_st_close(crt_st_file *f) {
@@ -67,7 +77,7 @@ void crt_st_close(crt_st_file *f) {
   free(f->tensors);
   for (int i = 0; i < 2 * f->metadata_count; i++) free(f->metadata[i]);
   free(f->metadata);
-  if (f->map) munmap(f->map, f->map_size);
+  free(f->owned);
   free(f->name);
   free(f);
 }

@@ -7,8 +7,12 @@
 #include <string.h>
 
 static int check_metadata(const char *path, const char *const *metadata, crt_error *e) {
-  for (const char *const *kv = metadata; kv && kv[0]; kv += 2)
+  for (const char *const *kv = metadata; kv && kv[0]; kv += 2) {
     if (!kv[1]) return crt_fail(e, "%s: metadata key '%s' has no value", path, kv[0]);
+    if (strncmp(kv[0], ST_CRC_PREFIX, sizeof ST_CRC_PREFIX - 1) == 0)
+      return crt_fail(e, "%s: metadata key '%s' is reserved for the tensors' checksums", path,
+                      kv[0]);
+  }
   return 0;
 }
 
@@ -52,10 +56,21 @@ static bool add_entry(cJSON *root, const crt_tensor *t, size_t begin) {
          add_numbers(cJSON_AddArrayToObject(entry, "data_offsets"), offsets, 2);
 }
 
-static bool add_metadata(cJSON *root, const char *const *metadata) {
+/* The caller's pairs, then each tensor's checksum. */
+static bool add_metadata(cJSON *root, const char *const *metadata, const crt_tensor *tensors,
+                         int n) {
   cJSON *table = cJSON_AddObjectToObject(root, "__metadata__");
-  for (const char *const *kv = metadata; table && kv[0]; kv += 2)
+  for (const char *const *kv = metadata; table && kv && kv[0]; kv += 2)
     if (!cJSON_AddStringToObject(table, kv[0], kv[1])) return false;
+  for (int i = 0; table && i < n; i++) {
+    char *key = malloc(sizeof ST_CRC_PREFIX + strlen(tensors[i].name)), value[9];
+    if (!key) return false;
+    strcpy(key, ST_CRC_PREFIX), strcat(key, tensors[i].name);
+    snprintf(value, sizeof value, "%08x", (unsigned)st_crc32(&tensors[i]));
+    bool added = cJSON_AddStringToObject(table, key, value) != NULL;
+    free(key);
+    if (!added) return false;
+  }
   return table != NULL;
 }
 
@@ -64,7 +79,7 @@ static bool add_metadata(cJSON *root, const char *const *metadata) {
 static char *build_header(const crt_tensor *tensors, int n, const char *const *metadata,
                           size_t *len) {
   cJSON *root = cJSON_CreateObject();
-  bool built = root && (!metadata || add_metadata(root, metadata));
+  bool built = root && ((!metadata && n == 0) || add_metadata(root, metadata, tensors, n));
   size_t offset = 0;
   for (int i = 0; i < n && built; i++) {
     built = add_entry(root, &tensors[i], offset);

@@ -58,29 +58,46 @@ static void refresh_derived(crt_session *s) {
   if (s->derived_stale) crt_session_params_changed(s);
 }
 
+/* a + b·batch floats, SIZE_MAX when that does not fit. */
 static size_t work_floats(const int64_t w[2], int64_t batch) {
-  return (size_t)(w[0] + w[1] * batch);
+  size_t per_batch, floats;
+  if (__builtin_mul_overflow((size_t)w[1], (size_t)batch, &per_batch) ||
+      __builtin_add_overflow(per_batch, (size_t)w[0], &floats))
+    return SIZE_MAX;
+  return floats;
 }
 
-/* The arena holds one entry's work, plus, for a fixed-batch model, a padded
- * chunk of images and its logits. */
-int crt_session_reserve(crt_session *s, int64_t batch, crt_error *e) {
+/* Floats of the arena ENTRY needs at BATCH: its work, plus for a
+ * fixed-batch forward a padded chunk of images and logits, plus for a
+ * training step the logits it keeps when the caller wants none. Only the
+ * entry being run is reserved for: inference never pays for the training
+ * step's activations. */
+static bool arena_floats(const crt_model_info *m, crt_entry entry, int64_t batch, size_t *floats) {
+  const int64_t *work = entry == CRT_ENTRY_FORWARD    ? m->work_forward
+                        : entry == CRT_ENTRY_FEATURES ? m->work_features
+                                                      : m->work_train;
+  size_t image = (size_t)m->channels * m->height * m->width;
+  int64_t extra = entry == CRT_ENTRY_TRAIN                 ? (int64_t)m->classes
+                  : entry == CRT_ENTRY_FORWARD && m->batch ? (int64_t)(image + (size_t)m->classes)
+                                                           : 0;
+  return !__builtin_add_overflow(work_floats(work, batch), work_floats((int64_t[2]){0, extra}, batch),
+                                 floats) &&
+         *floats <= (SIZE_MAX - 3 * CRT_ALIGN) / sizeof(float);
+}
+
+int crt_session_reserve(crt_session *s, crt_entry entry, int64_t batch, crt_error *e) {
   const crt_model_info *m = &s->desc.info;
   if (batch < 1) return crt_fail(e, "batch %lld: must be at least 1", (long long)batch);
+  if ((unsigned)entry > CRT_ENTRY_TRAIN) return crt_fail(e, "unknown entry %d", (int)entry);
   if (m->batch) batch = m->batch;
-  if (batch <= s->reserved) return 0;
-  size_t work = work_floats(m->work_forward, batch);
-  size_t features = work_floats(m->work_features, batch), train = work_floats(m->work_train, batch);
-  if (features > work) work = features;
-  if (train > work) work = train;
-  size_t image = (size_t)m->channels * m->height * m->width;
-  size_t chunk = m->batch ? (size_t)batch * (image + (size_t)m->classes) : 0;
-  size_t bytes = (work + chunk) * sizeof(float) + 3 * CRT_ALIGN;
+  size_t floats;
+  if (!arena_floats(m, entry, batch, &floats))
+    return crt_fail(e, "batch %lld: the scratch memory it needs exceeds the address space",
+                    (long long)batch);
+  size_t bytes = floats * sizeof(float) + 3 * CRT_ALIGN;
+  if (s->arena.base && bytes <= s->arena.size) return 0;
   crt_arena_destroy(&s->arena);
-  s->reserved = 0;
-  if (crt_arena_init(&s->arena, bytes, e)) return -1;
-  s->reserved = batch;
-  return 0;
+  return crt_arena_init(&s->arena, bytes, e);
 }
 
 static int check_batch(const crt_session *s, int64_t batch, crt_error *e) {
@@ -101,7 +118,7 @@ static float *take(crt_session *s, size_t floats) {
 int crt_session_forward(crt_session *s, const float *images, float *logits, int64_t batch,
                         crt_error *e) {
   const crt_model_info *m = &s->desc.info;
-  if (crt_session_reserve(s, batch, e)) return -1;
+  if (crt_session_reserve(s, CRT_ENTRY_FORWARD, batch, e)) return -1;
   int64_t step = m->batch ? m->batch : batch;
   size_t image = (size_t)m->channels * m->height * m->width;
   refresh_derived(s);
@@ -128,7 +145,7 @@ int crt_session_forward(crt_session *s, const float *images, float *logits, int6
 int crt_session_features(crt_session *s, const float *images, float *features, int64_t batch,
                          crt_error *e) {
   const crt_model_info *m = &s->desc.info;
-  if (check_batch(s, batch, e) || crt_session_reserve(s, batch, e)) return -1;
+  if (check_batch(s, batch, e) || crt_session_reserve(s, CRT_ENTRY_FEATURES, batch, e)) return -1;
   refresh_derived(s);
   size_t mark = crt_arena_mark(&s->arena);
   s->model->features(s->params, s->derived, images, features,
@@ -150,7 +167,7 @@ int crt_session_gradients(crt_session *s, const float *images, const int64_t *la
                           int64_t batch, float *loss, float *logits, crt_error *e) {
   const crt_model_info *m = &s->desc.info;
   if (check_batch(s, batch, e) || check_labels(m, labels, batch, e) ||
-      crt_session_reserve(s, batch, e))
+      crt_session_reserve(s, CRT_ENTRY_TRAIN, batch, e))
     return -1;
   size_t mark = crt_arena_mark(&s->arena);
   float *work = take(s, work_floats(m->work_train, batch));
@@ -174,12 +191,35 @@ int crt_session_set_optimizer(crt_session *s, const crt_optimizer_config *config
   return 0;
 }
 
+/* After a step failed on a non-finite value: which tensor went bad, and
+ * whether a gradient was already bad or the update itself overflowed. */
+static int explain_nonfinite(const crt_session *s, crt_error *e) {
+  const crt_param_table *t = &s->desc.info.params;
+  const float *buffers[] = {s->params, s->opt.exp_avg, s->opt.exp_avg_sq};
+  for (int b = 0; b < 3; b++) {
+    int bad = crt_param_table_find_nonfinite(t, buffers[b]);
+    if (bad < 0) continue;
+    int grad = crt_param_table_find_nonfinite(t, s->grads);
+    char cause[256];
+    if (grad >= 0)
+      snprintf(cause, sizeof cause, "the gradient of '%s' holds NaN or infinity", t->specs[grad].key);
+    else
+      snprintf(cause, sizeof cause, "every gradient was finite: the update overflowed");
+    return crt_fail(e, "optimizer step %lld made %s'%s' NaN or infinite (%s)",
+                    (long long)s->opt.steps, b ? "the optimizer state of " : "parameter ",
+                    t->specs[bad].key, cause);
+  }
+  return -1;
+}
+
 int crt_session_train_step(crt_session *s, const float *images, const int64_t *labels,
                            int64_t batch, double lr, float *loss, float *logits, crt_error *e) {
   if (!s->opt_ready && crt_session_set_optimizer(s, &s->desc.info.train.optimizer, e)) return -1;
-  if (crt_session_gradients(s, images, labels, batch, loss, logits, e) ||
-      crt_optimizer_step(&s->opt, s->params, s->grads, s->desc.info.params.flat_count, lr, e))
-    return -1;
+  if (crt_session_gradients(s, images, labels, batch, loss, logits, e)) return -1;
   s->derived_stale = true;
+  if (crt_optimizer_step(&s->opt, s->params, s->grads, s->desc.info.params.flat_count, lr, e)) {
+    explain_nonfinite(s, e);
+    return -1;
+  }
   return 0;
 }

@@ -34,8 +34,7 @@ struct crt_session {
   crt_desc desc;
   float *params, *derived, *grads;   /* 64-byte aligned, allocated once */
   bool derived_stale;                /* params changed by a step since P_prepare */
-  crt_arena arena;                   /* work (+ padded chunks), sized for `reserved` */
-  int64_t reserved;
+  crt_arena arena;                   /* the largest entry's work run so far (+ padded chunks) */
   crt_optimizer opt;
   bool opt_ready;
 };

@@ -9,11 +9,14 @@ a dict with it under 'model' (main.py's save_on_master) or 'state_dict'; a
 under its state_dict key, in state_dict order, which is what `cratec build
 --weights` and the compiled programs' --weights read (docs/model.md §3.1). Needs
 Debian's python3-torch only: the safetensors format is written here (an
-8-byte little-endian header length, a JSON header, the raw bytes).
+8-byte little-endian header length, a JSON header, the raw bytes), with
+each tensor's CRC32 in __metadata__ as "crc32.NAME", as the runtime writes
+and checks it.
 """
 import json
 import struct
 import sys
+import zlib
 
 import torch
 
@@ -30,12 +33,14 @@ def state_dict_of(checkpoint):
 
 
 def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
+    header, blobs, offset, checksums = {}, [], 0, {}
     for name, t in tensors.items():
         data = t.detach().to(torch.float32).contiguous().cpu().numpy().tobytes()
         header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        checksums['crc32.' + name] = f'{zlib.crc32(data):08x}'
         blobs.append(data)
         offset += len(data)
+    header['__metadata__'] = checksums
     text = json.dumps(header, separators=(',', ':')).encode()
     text += b' ' * (-len(text) % 8)   # data starts 8-byte aligned
     with open(path, 'wb') as f:

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "scratch.h"
@@ -45,8 +46,10 @@ static char *read_text(const char *dir, const char *name) {
 
 host_result host_wait(const char *dir, pid_t pid) {
   int status;
-  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-  host_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), NULL, NULL};
+  struct rusage usage;
+  ck_assert_int_eq(wait4(pid, &status, 0, &usage), pid);
+  host_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), NULL, NULL,
+                   usage.ru_maxrss};
   r.out = read_text(dir, "stdout");
   r.err = read_text(dir, "stderr");
   /* error paths exit non-zero anyway: a leak or UB report must not hide there */

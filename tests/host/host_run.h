@@ -9,11 +9,13 @@
 
 #include "cratert_host.h"
 
-/* A finished run: exit status (128 + N when killed by signal N), and
- * everything written to stdout and stderr (malloc'ed, NUL-terminated). */
+/* A finished run: exit status (128 + N when killed by signal N),
+ * everything written to stdout and stderr (malloc'ed, NUL-terminated), and
+ * its peak resident memory. */
 typedef struct host_result {
   int status;
   char *out, *err;
+  long max_rss_kb;
 } host_result;
 
 /* Starts HOST_BIN_DIR/host_EXE with ARGS (NULL-terminated), its output
@@ -36,6 +38,7 @@ Suite *train_suite(void);
 Suite *measures_suite(void);
 Suite *session_suite(void);
 Suite *faults_suite(void);
+Suite *limits_suite(void);
 /* A suite with one test case of TESTS (timeout generous for sanitizers). */
 Suite *host_suite(const char *name, const TTest *const *tests, int count);
 

@@ -3,10 +3,13 @@
  * into float buffers. */
 #include "cratert_host.h"
 #include "run_suite.h"
+#include "scratch.h"
 
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MICRO_WEIGHTS CRATEC_TEST_DATA "/micro/weights.safetensors"
 
@@ -149,6 +152,73 @@ START_TEST(load_names_what_is_wrong) {
 }
 END_TEST
 
+/* Another program truncating the file after it was opened (`cp new.st
+ * w.st` during a run) cannot take the tensors away: no SIGBUS, and the
+ * bytes are the ones the file held when opened. */
+START_TEST(open_file_survives_truncation) {
+  size_t size;
+  unsigned char *original = scratch_read(MICRO_WEIGHTS, &size);
+  const char *dir = scratch_dir();
+  char path[512];
+  scratch_write(scratch_path(path, sizeof path, dir, "w.safetensors"), original, size);
+  crt_error e = {{0}};
+  crt_st_file *f = crt_st_open(path, &e);
+  ck_assert_msg(f, "%s", e.msg);
+  ck_assert_int_eq(truncate(path, 0), 0);
+  model_buffers m = buffers_for(f);
+  ck_assert_msg(crt_st_load_f32(f, m.specs, m.n, m.dst, &e) == 0, "%s", e.msg);
+  crt_st_file *reference = crt_st_open(MICRO_WEIGHTS, &e);
+  for (int i = 0; i < m.n; i++)
+    ck_assert_mem_eq(m.dst[i], crt_st_at(reference, i)->data, crt_st_at(reference, i)->nbytes);
+  crt_st_close(reference);
+  free_buffers(&m);
+  crt_st_close(f);
+  free(original);
+  scratch_remove(dir);
+}
+END_TEST
+
+/* NaN and infinity are found wherever they sit (any alignment, any block),
+ * refused on load naming the tensor and the element, before anything is
+ * copied, and let through only when allowed. */
+START_TEST(nonfinite_values_are_refused) {
+  enum { N = 3000 };
+  static unsigned char bytes[4 * N + 1];
+  float *x = calloc(N, sizeof *x);
+  ck_assert_uint_eq(crt_find_nonfinite(x, N), N);
+  static const float bad[] = {NAN, INFINITY, -INFINITY};
+  for (int k = 0; k < 3; k++)
+    for (size_t at = 0; at < N; at += 1021) {
+      x[at] = bad[k];
+      memcpy(bytes + 1, x, 4 * N);
+      ck_assert_uint_eq(crt_find_nonfinite(bytes + 1, N), at);
+      x[at] = 0.0f;
+    }
+  x[2500] = -INFINITY;
+  const char *dir = scratch_dir();
+  char path[512];
+  scratch_path(path, sizeof path, dir, "w.safetensors");
+  crt_tensor t = {"x", CRT_F32, 1, {N}, x, sizeof(float) * N};
+  crt_error e = {{0}};
+  ck_assert_msg(crt_st_write(path, &t, 1, NULL, &e) == 0, "%s", e.msg);
+  crt_st_file *f = crt_st_open(path, &e);
+  ck_assert_msg(f, "%s", e.msg);
+  const crt_param_spec spec = {"x", 1, {N}};
+  float *dst = calloc(N, sizeof *dst);
+  ck_assert_int_eq(crt_st_load_f32(f, &spec, 1, &dst, &e), -1);
+  ck_assert_msg(strstr(e.msg, path) && strstr(e.msg, "tensor 'x' holds -inf at element 2500"), "%s",
+                e.msg);
+  ck_assert_float_eq(dst[0], 0.0f);
+  crt_allow_nonfinite(true);
+  ck_assert_msg(crt_st_load_f32(f, &spec, 1, &dst, &e) == 0, "%s", e.msg);
+  crt_allow_nonfinite(false);
+  ck_assert(isinf(dst[2500]));
+  crt_st_close(f);
+  free(x), free(dst);
+  scratch_remove(dir);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("safetensors_read");
   TCase *tc = tcase_create("read");
@@ -156,6 +226,8 @@ int main(void) {
   tcase_add_test(tc, input_holds_i64_labels);
   tcase_add_test(tc, load_copies_every_parameter);
   tcase_add_test(tc, load_names_what_is_wrong);
+  tcase_add_test(tc, open_file_survives_truncation);
+  tcase_add_test(tc, nonfinite_values_are_refused);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

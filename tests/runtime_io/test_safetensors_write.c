@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <zlib.h>
 
 static const float matrix[2][3] = {{1.5f, -2.25f, 3e-38f}, {-0.0f, 1e30f, 7.0f}};
 static const int64_t labels[4] = {0, 9, -1, INT64_MAX};
@@ -167,6 +168,48 @@ START_TEST(missing_directory_is_an_error) {
 }
 END_TEST
 
+/* Every tensor written carries its CRC32; a flipped data byte, or a
+ * checksum edited in the header, is refused naming the tensor. */
+START_TEST(checksums_name_the_damaged_tensor) {
+  const char *dir = scratch_dir();
+  char path[4200];
+  scratch_path(path, sizeof path, dir, "out.safetensors");
+  crt_tensor t[8];
+  int n = sample_tensors(t);
+  crt_error e = {{0}};
+  ck_assert_msg(crt_st_write(path, t, n, metadata, &e) == 0, "%s", e.msg);
+  crt_st_file *f = crt_st_open(path, &e);
+  ck_assert_msg(f, "%s", e.msg);
+  char want[16];
+  snprintf(want, sizeof want, "%08lx", crc32(0, (const Bytef *)labels, sizeof labels));
+  ck_assert_str_eq(crt_st_metadata(f, "crc32.labels"), want);
+  ck_assert_str_eq(crt_st_metadata(f, "crc32.empty"), "00000000");
+  crt_st_close(f);
+
+  size_t size;
+  unsigned char *bytes = scratch_read(path, &size);
+  uint64_t header_len;
+  memcpy(&header_len, bytes, 8);
+  bytes[8 + header_len + sizeof matrix + 3] ^= 0x10;   /* inside 'labels' */
+  scratch_write(path, bytes, size);
+  ck_assert_ptr_null(crt_st_open(path, &e));
+  ck_assert_msg(strstr(e.msg, path) && strstr(e.msg, "tensor 'labels' is damaged"), "%s", e.msg);
+
+  bytes[8 + header_len + sizeof matrix + 3] ^= 0x10;
+  char *recorded = strstr((char *)bytes + 8, want);
+  recorded[0] = recorded[0] == '0' ? '1' : '0';
+  scratch_write(path, bytes, size);
+  ck_assert_ptr_null(crt_st_open(path, &e));
+  ck_assert_msg(strstr(e.msg, "tensor 'labels' is damaged"), "%s", e.msg);
+  free(bytes);
+
+  const char *const reserved[] = {"crc32.weights", "0", NULL};
+  ck_assert_int_eq(crt_st_write(path, t, n, reserved, &e), -1);
+  ck_assert_msg(strstr(e.msg, "reserved"), "%s", e.msg);
+  scratch_remove(dir);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("safetensors_write");
   TCase *tc = tcase_create("write");
@@ -175,6 +218,7 @@ int main(void) {
   tcase_add_test(tc, invalid_tensors_are_refused_before_writing);
   tcase_add_test(tc, failed_write_keeps_the_old_file);
   tcase_add_test(tc, missing_directory_is_an_error);
+  tcase_add_test(tc, checksums_name_the_damaged_tensor);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include "train_suites.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,15 +51,24 @@ static void make_state(fixture *f, crt_optimizer_kind kind, float shift) {
   crt_rng_seed(&f->progress.rng, 5);
 }
 
-static void setup_saved(fixture *f, crt_optimizer_kind kind) {
+/* A fresh directory and the state of make_state, not yet saved. */
+static void setup_unsaved(fixture *f, crt_optimizer_kind kind) {
   memset(f, 0, sizeof *f);
   strcpy(f->dir, "/tmp/crt_ckpt_XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(f->dir));
   snprintf(f->path, sizeof f->path, "%s/ckpt.safetensors", f->dir);
   make_state(f, kind, 0.0f);
+}
+
+static void save_fixture(fixture *f) {
   crt_error err = {{0}};
   ck_assert_msg(crt_checkpoint_save(f->path, &table, f->flat, &f->opt, &f->progress, &err) == 0, "%s",
                 err.msg);
+}
+
+static void setup_saved(fixture *f, crt_optimizer_kind kind) {
+  setup_unsaved(f, kind);
+  save_fixture(f);
 }
 
 /* Removes every file in the fixture's directory, then the directory. */
@@ -84,11 +94,12 @@ static int files_in(const char *dir) {
 }
 
 /* A copy of SRC at DST without tensor DROP (may be NULL), with tensor EXTRA
- * added (may be NULL, shape (3,)), and metadata KEY set to VALUE (NULL
- * VALUE: removed; NULL KEY: unchanged). ONLY_WEIGHTS drops the optimizer
- * tensors and all metadata, giving a plain weights file. */
+ * added (may be NULL, shape (3,)), tensor NAN_IN's first element NaN (may
+ * be NULL; at most 16 floats), and metadata KEY set to VALUE (NULL VALUE:
+ * removed; NULL KEY: unchanged). ONLY_WEIGHTS drops the optimizer tensors
+ * and all metadata, giving a plain weights file. */
 typedef struct edit {
-  const char *drop, *extra, *key, *value;
+  const char *drop, *extra, *nan_in, *key, *value;
   bool only_weights;
 } edit;
 
@@ -103,6 +114,12 @@ static void rewrite(const char *src, const char *dst, edit ed) {
     if (ed.drop && strcmp(t->name, ed.drop) == 0) continue;
     if (ed.only_weights && strncmp(t->name, "optimizer.", 10) == 0) continue;
     tensors[n++] = *t;
+    static float poisoned[16];
+    if (ed.nan_in && strcmp(t->name, ed.nan_in) == 0) {
+      memcpy(poisoned, t->data, t->nbytes);
+      poisoned[0] = NAN;
+      tensors[n - 1].data = poisoned;
+    }
   }
   static const float extra_data[3] = {1, 2, 3};
   if (ed.extra) tensors[n++] = (crt_tensor){ed.extra, CRT_F32, 1, {3}, extra_data, sizeof extra_data};
@@ -229,6 +246,8 @@ static const struct damage {
     {{.key = "schedule.per_step", .value = "yes"}, "'schedule.per_step' = 'yes'"},
     {{.key = "progress.step_in_epoch", .value = "9"}, "progress out of range"},
     {{.key = "rng.s3", .value = "18446744073709551616"}, "'rng.s3'"},
+    {{.nan_in = "optimizer.exp_avg_sq.b"}, "tensor 'optimizer.exp_avg_sq.b' holds NaN at element 0"},
+    {{.nan_in = "w"}, "tensor 'w' holds NaN"},
 };
 
 /* Each damaged copy is refused with the file named, and changes nothing. */
@@ -344,11 +363,89 @@ START_TEST(inconsistent_saves_are_refused) {
 }
 END_TEST
 
+/* A diverged state (NaN or infinity in a weight or an optimizer buffer)
+ * never replaces a checkpoint. */
+START_TEST(nonfinite_state_is_not_saved) {
+  fixture f;
+  setup_saved(&f, CRT_OPT_ADAMW);
+  float saved[FLAT];
+  memcpy(saved, f.flat, sizeof saved);
+  crt_error err = {{0}};
+  f.opt.exp_avg[8] = INFINITY;
+  ck_assert_int_eq(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, f.path) && strstr(err.msg, "'optimizer.exp_avg.b' holds NaN or infinity"),
+                "%s", err.msg);
+  f.opt.exp_avg[8] = 0.0f;
+  f.flat[6] = NAN;   /* the gap between the tensors is not saved, so not checked */
+  ck_assert_msg(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err) == 0, "%s",
+                err.msg);
+  f.flat[0] = NAN;
+  ck_assert_int_eq(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, "tensor 'w' holds NaN"), "%s", err.msg);
+  ck_assert_int_eq(files_in(f.dir), 1);
+  float flat[FLAT];
+  crt_optimizer opt;
+  crt_train_progress progress;
+  ck_assert_msg(crt_checkpoint_load(f.path, &table, flat, &opt, &progress, &err) == 0, "%s", err.msg);
+  ck_assert_mem_eq(flat, saved, 6 * sizeof(float));
+  crt_optimizer_free(&opt);
+  teardown(&f);
+}
+END_TEST
+
+/* What the writer accepts the reader reads: a learning rate that is a
+ * subnormal double (strtod flags it ERANGE) round-trips bit for bit. */
+START_TEST(subnormal_values_round_trip) {
+  fixture f;
+  setup_unsaved(&f, CRT_OPT_ADAMW);
+  f.progress.schedule.base_lr = 1e-320;
+  f.progress.schedule.per_step = true, f.progress.schedule.min_lr = 4.9406564584124654e-324;
+  f.opt.config.weight_decay = 2.5e-310;
+  save_fixture(&f);
+  crt_error err = {{0}};
+  float flat[FLAT];
+  crt_optimizer opt;
+  crt_train_progress progress;
+  ck_assert_msg(crt_checkpoint_load(f.path, &table, flat, &opt, &progress, &err) == 0, "%s", err.msg);
+  ck_assert(progress.schedule.base_lr == 1e-320);
+  ck_assert(progress.schedule.min_lr == 4.9406564584124654e-324);
+  ck_assert(opt.config.weight_decay == 2.5e-310);
+  crt_optimizer_free(&opt);
+  teardown(&f);
+}
+END_TEST
+
+/* An all-zero generator state (xoshiro256** would draw 0 forever and the
+ * loader's rejection sampling would spin) is refused on load and on save. */
+START_TEST(zero_rng_state_is_refused) {
+  fixture f;
+  setup_unsaved(&f, CRT_OPT_SGD);
+  f.progress.rng = (crt_rng){{1, 0, 0, 0}};
+  save_fixture(&f);
+  crt_error err = {{0}};
+  char bad[96];
+  snprintf(bad, sizeof bad, "%s/zero.safetensors", f.dir);
+  rewrite(f.path, bad, (edit){.key = "rng.s0", .value = "0"});
+  float flat[FLAT];
+  crt_optimizer opt = {0};
+  crt_train_progress progress;
+  ck_assert_int_eq(crt_checkpoint_load(bad, &table, flat, &opt, &progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, bad) && strstr(err.msg, "all zero"), "%s", err.msg);
+  ck_assert_ptr_null(opt.exp_avg);
+  f.progress.rng = (crt_rng){{0, 0, 0, 0}};
+  ck_assert_int_eq(crt_checkpoint_save(f.path, &table, f.flat, &f.opt, &f.progress, &err), -1);
+  ck_assert_msg(strstr(err.msg, "all zero"), "%s", err.msg);
+  teardown(&f);
+}
+END_TEST
+
 Suite *checkpoint_suite(void) {
   const TTest *tests[] = {round_trip_restores_everything, file_has_the_documented_layout,
                           weights_loader_accepts_a_checkpoint_only_when_told,
                           unreadable_files_are_rejected, failed_save_keeps_the_previous_checkpoint,
-                          inconsistent_saves_are_refused};
+                          inconsistent_saves_are_refused, nonfinite_state_is_not_saved,
+                          subnormal_values_round_trip,
+                          zero_rng_state_is_refused};
   Suite *s = train_suite("checkpoints", tests, sizeof tests / sizeof tests[0]);
   TCase *loop = tcase_create("damaged");
   tcase_add_loop_test(loop, damaged_checkpoints_are_rejected, 0, sizeof damages / sizeof damages[0]);

@@ -7,6 +7,7 @@
 
 #include "train_suites.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +246,35 @@ START_TEST(bad_steps_are_rejected) {
 }
 END_TEST
 
+/* Every optimizer reports a step that leaves a parameter or its state
+ * non-finite, whichever element it is in (10,000 elements span several
+ * thread ranges): a NaN gradient, or Lion, whose sign(NaN) is 0, so that
+ * only its momentum turns NaN; and a finite step that overflows. */
+START_TEST(nonfinite_steps_are_reported) {
+  enum { N = 10000 };
+  static const crt_optimizer_kind kinds[] = {CRT_OPT_SGD, CRT_OPT_ADAMW, CRT_OPT_LION};
+  float *p = calloc(N, sizeof *p), *g = calloc(N, sizeof *g);
+  for (int k = 0; k < 3; k++)
+    for (int at = 0; at < N; at += 4999) {
+      crt_optimizer opt = make(crt_optimizer_defaults(kinds[k]), N);
+      memset(p, 0, N * sizeof *p), memset(g, 0, N * sizeof *g);
+      g[at] = NAN;
+      crt_error err = {{0}};
+      ck_assert_msg(crt_optimizer_step(&opt, p, g, N, 1e-3, &err) == -1, "%s, element %d",
+                    crt_optimizer_name(kinds[k]), at);
+      ck_assert_msg(strstr(err.msg, crt_optimizer_name(kinds[k])) && strstr(err.msg, "NaN or infinite"),
+                    "%s", err.msg);
+      crt_optimizer_free(&opt);
+    }
+  crt_optimizer opt = make((crt_optimizer_config){.kind = CRT_OPT_SGD}, N);
+  memset(g, 0, N * sizeof *g);
+  p[7] = 3e38f, g[7] = -3e38f;
+  ck_assert_int_eq(crt_optimizer_step(&opt, p, g, N, 1.0, NULL), -1);
+  crt_optimizer_free(&opt);
+  free(p), free(g);
+}
+END_TEST
+
 START_TEST(names) {
   ck_assert_str_eq(crt_optimizer_name(CRT_OPT_SGD), "sgd");
   ck_assert_str_eq(crt_optimizer_name(CRT_OPT_ADAMW), "adamw");
@@ -265,6 +295,7 @@ Suite *optim_suite(void) {
       thread_count_does_not_change_results,
       bad_configurations_are_rejected,
       bad_steps_are_rejected,
+      nonfinite_steps_are_reported,
       names,
   };
   return train_suite("optimizers", tests, sizeof tests / sizeof tests[0]);
