@@ -192,26 +192,33 @@ typedef struct crt_dataset {
 /* Where Debian's dataset-fashion-mnist package puts the files. */
 #define CRT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
+/* Every reader takes CLASSES, the model's number of classes: the data set
+ * has that many, and a label not below it is an error naming the file.
+ * Class names are given only when CLASSES is the published data set's. */
+
 /* An IDX pair (images: magic 0x803, count × rows × cols; labels: magic
- * 0x801, count), gzipped or not: zlib reads both. 1 channel, 10 classes,
+ * 0x801, count), gzipped or not: zlib reads both. 1 channel,
  * mean 0 and std 1 (callers set the statistics of their data set). Magic
  * numbers, dimensions, matching counts, label range and truncation are
  * checked; errors name the file. */
 int crt_dataset_load_idx(crt_dataset *d, const char *images_path, const char *labels_path,
-                         crt_error *e);
+                         int classes, crt_error *e);
 /* {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in DIR (NULL: the
  * Debian directory), the same layout for Fashion-MNIST and MNIST. Statistics
  * of the training images: Fashion-MNIST mean 0.2860, std 0.3530; MNIST mean
  * 0.1307, std 0.3081. */
-int crt_dataset_load_fashion_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e);
-int crt_dataset_load_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e);
+int crt_dataset_load_fashion_mnist(crt_dataset *d, const char *dir, bool train, int classes,
+                                   crt_error *e);
+int crt_dataset_load_mnist(crt_dataset *d, const char *dir, bool train, int classes,
+                           crt_error *e);
 /* CIFAR-10 binary batches in DIR: data_batch_1..5.bin (train) or
  * test_batch.bin, records of 1 label byte and 3072 image bytes (3, 32, 32).
  * Statistics of the training images: mean (0.4914, 0.4822, 0.4465), std
  * (0.2470, 0.2435, 0.2616). */
-int crt_dataset_load_cifar10(crt_dataset *d, const char *dir, bool train, crt_error *e);
+int crt_dataset_load_cifar10(crt_dataset *d, const char *dir, bool train, int classes,
+                            crt_error *e);
 /* The command-line spelling: "fashion-mnist[:DIR]", "mnist:DIR", "cifar10:DIR". */
-int crt_dataset_open(crt_dataset *d, const char *spec, bool train, crt_error *e);
+int crt_dataset_open(crt_dataset *d, const char *spec, bool train, int classes, crt_error *e);
 void crt_dataset_free(crt_dataset *d);
 
 /* Where a loader stands: enough to resume exactly. The epoch's order is

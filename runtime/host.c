@@ -103,12 +103,10 @@ crt_session *host_session(const host *h, const char *weights, bool random_ok, cr
 int host_dataset(crt_dataset *d, const char *spec, bool train, const crt_model_info *m,
                  crt_error *e) {
   if (!spec) return crt_fail(e, "--data is required (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR)");
-  if (crt_dataset_open(d, spec, train, e)) return -1;
-  if (d->channels != m->channels || d->height != m->height || d->width != m->width ||
-      d->classes > m->classes) {
-    crt_fail(e, "data set '%s' has %d-class images (%d, %d, %d); the model takes (%d, %d, %d) "
-                "with %d classes", spec, d->classes, d->channels, d->height, d->width,
-             m->channels, m->height, m->width, m->classes);
+  if (crt_dataset_open(d, spec, train, m->classes, e)) return -1;
+  if (d->channels != m->channels || d->height != m->height || d->width != m->width) {
+    crt_fail(e, "data set '%s' has images (%d, %d, %d); the model takes (%d, %d, %d)", spec,
+             d->channels, d->height, d->width, m->channels, m->height, m->width);
     crt_dataset_free(d);
     return -1;
   }

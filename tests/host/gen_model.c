@@ -3,7 +3,7 @@
  * configuration ref_model.c runs, and optionally embedded weights — for a
  * reference case's meta.json or the small Fashion-MNIST-shaped model.
  *   gen_model OUT.c [--batch B] micro|custom META.json [WEIGHTS]   (WEIGHTS: embed them)
- *   gen_model OUT.c [--batch B] fashion
+ *   gen_model OUT.c [--batch B] fashion [CLASSES]   (CLASSES: 10 unless given)
  * --batch fixes the batch, as cratec build --batch does. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -140,10 +140,11 @@ int main(int argc, char **argv) {
     argv[3] = argv[1], argv += 2, argc -= 2;
   }
   if (argc < 3 || (strcmp(argv[2], "fashion") != 0 && argc < 4)) {
-    fprintf(stderr, "usage: gen_model OUT.c [--batch B] fashion | micro|custom META.json [WEIGHTS]\n");
+    fprintf(stderr, "usage: gen_model OUT.c [--batch B] fashion [CLASSES] | micro|custom META.json [WEIGHTS]\n");
     return 2;
   }
   crate_config cfg = fashion;
+  if (strcmp(argv[2], "fashion") == 0 && argc > 3) cfg.num_classes = atoi(argv[3]);
   crt_error e;
   if (strcmp(argv[2], "fashion") != 0 && crate_config_from_meta(&cfg, argv[3], &e)) {
     fprintf(stderr, "gen_model: %s\n", e.msg);

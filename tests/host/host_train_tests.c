@@ -187,8 +187,41 @@ START_TEST(eval_and_classify) {
 }
 END_TEST
 
+/* A model with 5 classes trains and evaluates on a 5-class data set, and
+ * refuses a 10-class one naming the labels file. */
+START_TEST(five_classes) {
+  run_paths p;
+  paths_init(&p, scratch_dir());
+  host_result ten = host_run(p.dir, "fashion5",
+                             (const char *[]){"train", "--data", p.data, "--save", p.save, NULL});
+  ck_assert_int_eq(ten.status, 1);
+  ck_assert_msg(strstr(ten.err, "train-labels-idx1-ubyte.gz: label ") &&
+                    strstr(ten.err, " is not below the 5 classes"), "%s", ten.err);
+  idx_write_classes(p.dir, TRAIN_IMAGES, TEST_IMAGES, 5);
+  host_result r = host_run(p.dir, "fashion5",
+                           (const char *[]){"train", "--data", p.data, "--save", p.save,
+                                            "--threads", "1", "--epochs", "2", NULL});
+  ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+  double trained;
+  ck_assert_int_eq(sscanf(strstr(r.out, "test accuracy: "), "test accuracy: %lf", &trained), 1);
+  ck_assert_msg(trained > 0.5, "test accuracy %g", trained);
+  host_result ev = host_run(p.dir, "fashion5",
+                            (const char *[]){"eval", "--weights", p.save, "--data", p.data, NULL});
+  ck_assert_msg(ev.status == 0, "%s", ev.err);
+  double accuracy;
+  ck_assert_int_eq(sscanf(strstr(ev.out, "accuracy: "), "accuracy: %lf", &accuracy), 1);
+  ck_assert_double_eq_tol(accuracy, trained, 1e-9);
+  host_result cl = host_run(p.dir, "fashion5",
+                            (const char *[]){"classify", "--weights", p.save, "--data", p.data,
+                                             "--count", "3", NULL});
+  ck_assert_msg(cl.status == 0 && strstr(cl.out, "image 2: predicted "), "%s", cl.err);
+  host_result_free(&ten), host_result_free(&r), host_result_free(&ev), host_result_free(&cl);
+  scratch_remove(p.dir);
+}
+END_TEST
+
 Suite *train_suite(void) {
   const TTest *tests[] = {train_lowers_loss, train_is_reproducible, interrupted_run_resumes_exactly,
-                          time_budget_stops_cleanly, eval_and_classify};
+                          time_budget_stops_cleanly, eval_and_classify, five_classes};
   return host_suite("train", tests, sizeof tests / sizeof tests[0]);
 }
