@@ -313,17 +313,18 @@ void crt_optimizer_free(crt_optimizer *opt);
  *     0-based epoch e, W = warmup_epochs, E = epochs; constant within an epoch.
  *   cosine, per step: the same shape over steps t = e·S + s (S steps per
  *     epoch), warm-up over W steps (warmup_steps, or warmup_epochs·S when
- *     warmup_steps is 0), cosine over E·S steps from base_lr down to min_lr:
+ *     warmup_steps is 0; W may be fractional), cosine over E·S steps from base_lr down to min_lr:
  *     min(base_lr·(t+1)/W, min_lr + (base_lr − min_lr)·½(cos(t/(E·S)·π) + 1)).
  * The kinds and their names are in cratert_recipe.h. */
 
 typedef struct crt_schedule {
   crt_schedule_kind kind;
-  bool per_step;          /* cosine: false = the official per-epoch steps */
+  bool per_step;          /* cosine: false = the official per-epoch steps; a floor
+                             or a warm-up in steps needs true */
   double base_lr;
   double min_lr;          /* per-step cosine floor */
   int64_t epochs;         /* cosine length */
-  int64_t warmup_epochs;
+  double warmup_epochs;   /* fractional as main.py's --warmup-epochs may be */
   int64_t warmup_steps;   /* per-step only; 0 = use warmup_epochs */
 } crt_schedule;
 

@@ -183,8 +183,10 @@ static int parse_train(crt_train_config *t, const cJSON *root, crt_error *e) {
   if (!(t->label_smoothing >= 0 && t->label_smoothing < 1))
     return BAD("train 'label_smoothing' must be in [0, 1)");
   s->epochs = (int64_t)epochs, t->batch = (int64_t)batch, t->seed = (uint64_t)seed;
-  s->warmup_epochs = (int64_t)warm_e, s->warmup_steps = (int64_t)warm_s;
-  s->per_step = s->warmup_steps > 0;
+  s->warmup_epochs = warm_e, s->warmup_steps = (int64_t)warm_s;
+  /* The official schedule has neither a floor nor a warm-up in steps: either
+   * one asks for the per-step variant (docs/model.md §4.3). */
+  s->per_step = s->warmup_steps > 0 || s->min_lr > 0;
   return crt_schedule_check(s, e);
 }
 
