@@ -60,6 +60,9 @@ static const struct {
     {"warmup_epochs", "the warm-up's length in epochs"},
     {"warmup_steps", "the warm-up's length in steps"},
     {"min_lr", "the floor of the cosine"},
+    {"channel", "the one channel a 'normalize' sets"},
+    {"mean", "a channel's mean, pixels scaled to [0, 1]"},
+    {"std", "a channel's standard deviation, pixels scaled to [0, 1]"},
 };
 
 static void suggest_argument(Diag *d, const Value *v, const char *const *candidates) {

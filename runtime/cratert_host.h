@@ -486,6 +486,10 @@ typedef struct crt_model_info {
   double flops_forward;          /* per image */
   size_t embedded_weights;       /* bytes of P_weights, 0 when none */
   crt_train_config train;
+  /* The model's input normalisation ((x / 255) − mean[c]) / std[c], per
+   * channel (`normalize` in the .crate), which data loading applies instead
+   * of the data set's own; NULL when the model leaves it to the data set. */
+  const float *mean, *std;
 } crt_model_info;
 
 typedef struct crt_session crt_session;

@@ -104,6 +104,8 @@ int host_dataset(crt_dataset *d, const char *spec, bool train, const crt_model_i
                  crt_error *e) {
   if (!spec) return crt_fail(e, "--data is required (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR)");
   if (crt_dataset_open(d, spec, train, m->classes, e)) return -1;
+  if (m->mean && d->channels == m->channels)
+    for (int c = 0; c < m->channels; c++) d->mean[c] = m->mean[c], d->std[c] = m->std[c];
   if (d->channels != m->channels || d->height != m->height || d->width != m->width) {
     crt_fail(e, "data set '%s' has images (%d, %d, %d); the model takes (%d, %d, %d)", spec,
              d->channels, d->height, d->width, m->channels, m->height, m->width);
@@ -111,6 +113,14 @@ int host_dataset(crt_dataset *d, const char *spec, bool train, const crt_model_i
     return -1;
   }
   return 0;
+}
+
+void host_print_normalisation(const crt_dataset *d, const crt_model_info *m) {
+  printf("normalisation: ((x / 255) - mean) / std, mean (");
+  for (int c = 0; c < d->channels; c++) printf("%s%g", c ? ", " : "", d->mean[c]);
+  printf("), std (");
+  for (int c = 0; c < d->channels; c++) printf("%s%g", c ? ", " : "", d->std[c]);
+  printf("), %s\n", m->mean ? "the model's" : "the data set's");
 }
 
 const crt_tensor *host_tensor(const crt_st_file *f, const char *name, crt_dtype dtype, int rank,

@@ -196,6 +196,33 @@ static void cosine(cJSON *d, const char *key, double value) {
 }
 static void warmup_1_5(cJSON *d) { cosine(d, "warmup_epochs", 1.5); }
 static void floor_only(cJSON *d) { cosine(d, "min_lr", 1e-4); }
+static void normalised(cJSON *d) {
+  cJSON_AddItemToObject(d, "normalize", cJSON_Parse("{\"mean\": [0.25], \"std\": [0.5]}"));
+}
+static void normalised_twice(cJSON *d) {
+  cJSON_AddItemToObject(d, "normalize", cJSON_Parse("{\"mean\": [0.25, 0.5], \"std\": [0.5, 0.5]}"));
+}
+static void normalised_by_0(cJSON *d) {
+  cJSON_AddItemToObject(d, "normalize", cJSON_Parse("{\"mean\": [0.25], \"std\": [0]}"));
+}
+
+/* The description's normalisation is the model's, per channel; a wrong one
+ * is refused. */
+START_TEST(normalisation_in_the_description) {
+  crt_error e;
+  crt_session *s = open_model(NULL, &e);
+  ck_assert_msg(s != NULL, "%s", e.msg);
+  ck_assert_ptr_null(crt_session_info(s)->mean);
+  crt_session_free(s);
+  s = open_model(normalised, &e);
+  ck_assert_msg(s != NULL, "%s", e.msg);
+  ck_assert_float_eq(crt_session_info(s)->mean[0], 0.25f);
+  ck_assert_float_eq(crt_session_info(s)->std[0], 0.5f);
+  crt_session_free(s);
+  expect_refusal(normalised_twice, "'normalize' must hold arrays 'mean' and 'std' of 1 entries (channels)");
+  expect_refusal(normalised_by_0, "normalize channel 0: mean must be in [0, 1] and std in (0, 1]");
+}
+END_TEST
 
 /* main.py's --warmup-epochs is a float: 1.5 gives lr·1/1.5 in the first
  * epoch, not lr·1/1; a floor alone selects the per-step schedule, whose
@@ -218,6 +245,6 @@ END_TEST
 
 Suite *session_suite(void) {
   const TTest *tests[] = {bad_descriptions, initialisation_follows_the_description,
-                          schedule_as_written};
+                          schedule_as_written, normalisation_in_the_description};
   return host_suite("session", tests, sizeof tests / sizeof tests[0]);
 }
