@@ -31,6 +31,10 @@ static void usage(FILE *out, const char *prog, const crt_model *m) {
   fprintf(out, "\nmodel %s: input (%d, %d, %d), %d classes, depth %d, %zu parameters%s\n",
           info->name, info->channels, info->height, info->width, info->classes, info->depth,
           info->params.flat_count, info->embedded_weights ? ", weights embedded" : "");
+  if (info->mean)
+    host_print_normalisation(out, info->channels, info->mean, info->std, true);
+  else
+    fprintf(out, "normalisation: the data set's (--data)\n");
   crt_session_free(s);
 }
 
@@ -115,12 +119,13 @@ int host_dataset(crt_dataset *d, const char *spec, bool train, const crt_model_i
   return 0;
 }
 
-void host_print_normalisation(const crt_dataset *d, const crt_model_info *m) {
-  printf("normalisation: ((x / 255) - mean) / std, mean (");
-  for (int c = 0; c < d->channels; c++) printf("%s%g", c ? ", " : "", d->mean[c]);
-  printf("), std (");
-  for (int c = 0; c < d->channels; c++) printf("%s%g", c ? ", " : "", d->std[c]);
-  printf("), %s\n", m->mean ? "the model's" : "the data set's");
+void host_print_normalisation(FILE *out, int channels, const float *mean, const float *std,
+                              bool models) {
+  fprintf(out, "normalisation: ((x / 255) - mean) / std, mean (");
+  for (int c = 0; c < channels; c++) fprintf(out, "%s%g", c ? ", " : "", mean[c]);
+  fprintf(out, "), std (");
+  for (int c = 0; c < channels; c++) fprintf(out, "%s%g", c ? ", " : "", std[c]);
+  fprintf(out, "), %s\n", models ? "the model's" : "the data set's");
 }
 
 const crt_tensor *host_tensor(const crt_st_file *f, const char *name, crt_dtype dtype, int rank,
