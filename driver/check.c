@@ -65,11 +65,28 @@ static void print_train(const Model *m) {
          (unsigned long long)t->seed);
 }
 
+/* What data loading does to the pixels x before the model sees them. */
+static void print_normalisation(const Model *m) {
+  printf("normalisation: ((x / 255) - mean) / std per channel, ");
+  if (!m->norm_mean) {
+    printf("the data set's mean and std (docs/cli.md §3.3)\n");
+    return;
+  }
+  const double *values[2] = {m->norm_mean, m->norm_std};
+  for (int v = 0; v < 2; v++) {
+    printf("%s (", v ? ", std" : "mean");
+    for (int c = 0; c < m->channels; c++) printf("%s%g", c ? ", " : "", values[v][c]);
+    printf(")");
+  }
+  printf(" (the model's)\n");
+}
+
 static void print_summary(const Model *m, bool list_params) {
   int gh = m->height / m->patch_h, gw = m->width / m->patch_w, d = m->dim;
   int n = model_patches(m), pd = model_patch_dim(m);
   printf("model: %s\n", m->name);
   printf("input: image (%d, %d, %d) (channels, height, width), float32\n", m->channels, m->height, m->width);
+  print_normalisation(m);
   printf("patches: %d x %d, grid %d x %d = %d, patch_dim %d\n", m->patch_h, m->patch_w, gh, gw, n, pd);
   printf("tokens: %d (%d patches + cls)\n", model_tokens(m), n);
   printf("embedding: (%d, %d) -> LayerNorm -> Linear -> LayerNorm -> (%d, %d), cls token + positions -> (%d, %d)\n", n,

@@ -30,6 +30,53 @@ static void suggest(Diag *d, const Value *v, const char *const *candidates) {
   if (hint) diag_at(d, DIAG_NOTE, v->loc, "did you mean '%s'?", hint);
 }
 
+/* What each argument name means. A name one edit from a mistyped one may
+ * mean something else ('steps' is a count, 'step' the ISTA step size η), and
+ * taking such a hint would silently build another model: an argument hint
+ * therefore says what the suggested name means. */
+static const struct {
+  const char *name, *meaning;
+} arg_meanings[] = {
+    {"channels", "the number of image channels"},
+    {"height", "the image's height in pixels"},
+    {"width", "the image's width in pixels"},
+    {"patch", "the side of a square patch in pixels"},
+    {"patch_h", "a patch's height in pixels"},
+    {"patch_w", "a patch's width in pixels"},
+    {"dim", "the width of a token"},
+    {"pool", "how the head reduces the tokens: cls or mean"},
+    {"classes", "the number of classes"},
+    {"heads", "the number of attention heads"},
+    {"dim_head", "the width of one head"},
+    {"step", "the ISTA step size η, not a count"},
+    {"lambda", "the ISTA sparsity weight λ"},
+    {"lr", "the learning rate"},
+    {"momentum", "SGD's momentum factor"},
+    {"weight_decay", "the weight-decay factor"},
+    {"nesterov", "whether SGD's momentum is Nesterov's"},
+    {"beta1", "the decay of the first moment"},
+    {"beta2", "the decay of the second moment"},
+    {"eps", "the term that keeps Adam's denominator from 0"},
+    {"warmup_epochs", "the warm-up's length in epochs"},
+    {"warmup_steps", "the warm-up's length in steps"},
+    {"min_lr", "the floor of the cosine"},
+    {"channel", "the one channel a 'normalize' sets"},
+    {"mean", "a channel's mean, pixels scaled to [0, 1]"},
+    {"std", "a channel's standard deviation, pixels scaled to [0, 1]"},
+};
+
+static void suggest_argument(Diag *d, const Value *v, const char *const *candidates) {
+  const char *hint = closest(v, candidates);
+  if (!hint) return;
+  for (size_t i = 0; i < sizeof arg_meanings / sizeof arg_meanings[0]; i++)
+    if (strcmp(arg_meanings[i].name, hint) == 0) {
+      diag_at(d, DIAG_NOTE, v->loc, "did you mean '%s'? ('%s' is %s)", hint, hint,
+              arg_meanings[i].meaning);
+      return;
+    }
+  diag_at(d, DIAG_NOTE, v->loc, "did you mean '%s'?", hint);
+}
+
 static bool in_list(const Value *v, const char *const *list) {
   for (; list && *list; list++)
     if (word_is(v, *list)) return true;
@@ -77,7 +124,7 @@ bool check_shape(Diag *d, const Stmt *s, const StmtShape *shape) {
       bool named = shape->operand && s->operand.kind == VAL_WORD;
       diag_at(d, DIAG_ERROR, name->loc, "unknown argument '%.*s' to '%.*s%s%.*s'", SHOWN(name->len), name->text,
               k->len, k->text, named ? " " : "", named ? SHOWN(s->operand.len) : 0, s->operand.text);
-      suggest(d, name, shape->args);
+      suggest_argument(d, name, shape->args);
       continue;
     }
     for (int j = 0; j < i; j++) {

@@ -53,6 +53,7 @@ typedef struct Model {
   LayerSpec *layers;     /* depth entries */
   PoolKind pool;
   int classes;
+  double *norm_mean, *norm_std;   /* `normalize`, per channel; NULL: the data set's own */
   bool has_train;        /* a `train { }` block was given */
   TrainSpec train;       /* defaults filled in even without a train block (ir/program.h) */
 } Model;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef VEC(ParamInfo) ParamList;
 
@@ -107,5 +108,10 @@ ProgramDesc *model_describe(const Model *m) {
   p->layers = xcalloc((size_t)m->depth + 1, sizeof *p->layers);
   for (int l = 0; l < m->depth; l++) p->layers[l] = (ProgramLayer){m->layers[l].heads, m->layers[l].dim_head};
   p->nparams = model_params(m, &p->params);
+  if (m->norm_mean) {
+    size_t bytes = (size_t)m->channels * sizeof(double);
+    p->mean = memcpy(xcalloc((size_t)m->channels, sizeof(double)), m->norm_mean, bytes);
+    p->std = memcpy(xcalloc((size_t)m->channels, sizeof(double)), m->norm_std, bytes);
+  }
   return p;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const top_statements[] = {"model", "train", NULL};
-const char *const model_statements[] = {"input", "patch_embed", "repeat", "mssa", "ista", "head", NULL};
+const char *const model_statements[] = {"input", "normalize", "patch_embed", "repeat", "mssa", "ista", "head", NULL};
 static const char *const layer_statements[] = {"repeat", "mssa", "ista", NULL};
 
 static const Range positive = {0, INFINITY, true, false};
@@ -28,6 +28,7 @@ typedef struct ModelCheck {
   Diag *d;
   Model *m;
   const Stmt *input, *patch, *head;
+  VEC(const Stmt *) normalize;
   VEC(Step *) steps;         /* owns every Step */
   StepSeq sequence;          /* the steps after expanding `repeat` */
   bool expansion_failed;     /* too many layers; reported once */
@@ -89,6 +90,66 @@ static void check_head(ModelCheck *c, const Stmt *s) {
   if (arg_int(c->d, s, "classes", 1, CRATE_MAX_CLASSES, &classes) == VALUE_ABSENT) missing_arg(c->d, s, "classes");
   c->m->pool = pool == 0 ? POOL_CLS : POOL_MEAN;
   c->m->classes = (int)classes;
+}
+
+/* `normalize(mean = M, std = S)` for every channel, or once per channel with
+ * `channel = C`: the normalisation ((x / 255) − mean) / std that loading a
+ * data set applies instead of the data set's own. Pixels scaled to [0, 1]
+ * have a mean in [0, 1] and a standard deviation of at most ½ (1 leaves the
+ * scale alone). */
+static void check_normalize(ModelCheck *c) {
+  static const char *const args[] = {"channel", "mean", "std", NULL};
+  static const StmtShape shape = {NULL, args, false};
+  static const Range unit = {0, 1, false, false}, spread = {0, 1, true, false};
+  int channels = c->m->channels;
+  if (c->normalize.len == 0 || channels == 0) return;
+  const Stmt **set = xcalloc((size_t)channels, sizeof *set), *every = NULL;
+  double *mean = xcalloc((size_t)channels, sizeof *mean), *std = xcalloc((size_t)channels, sizeof *std);
+  bool ok = true;
+  for (int i = 0; i < c->normalize.len; i++) {
+    const Stmt *s = c->normalize.items[i];
+    if (s->broken || !check_shape(c->d, s, &shape)) {
+      ok = false;
+      continue;
+    }
+    double mu = 0, sigma = 1;
+    ValueResult got_mean = arg_number(c->d, s, "mean", unit, &mu), got_std = arg_number(c->d, s, "std", spread, &sigma);
+    if (got_mean == VALUE_ABSENT) missing_arg(c->d, s, "mean");
+    if (got_std == VALUE_ABSENT) missing_arg(c->d, s, "std");
+    int64_t ch = -1;
+    const Arg *which = find_arg(s, "channel");
+    if (got_mean != VALUE_OK || got_std != VALUE_OK ||
+        (which && arg_int(c->d, s, "channel", 0, channels - 1, &ch) != VALUE_OK)) {
+      ok = false;
+      continue;
+    }
+    const Stmt *before = every ? every : !which && i > 0 ? c->normalize.items[0] : which ? set[ch] : NULL;
+    if (before) {
+      if (which && !every)
+        diag_at(c->d, DIAG_ERROR, which->value.loc, "channel %lld is normalised twice", (long long)ch);
+      else
+        diag_at(c->d, DIAG_ERROR, s->keyword.loc,
+                "'normalize' without 'channel' sets every channel: give it alone, or one 'normalize' per channel");
+      diag_at(c->d, DIAG_NOTE, before->keyword.loc, "first given here");
+      ok = false;
+      continue;
+    }
+    for (int k = which ? (int)ch : 0; k < (which ? (int)ch + 1 : channels); k++) set[k] = s, mean[k] = mu, std[k] = sigma;
+    if (!which) every = s;
+  }
+  for (int k = 0; ok && k < channels; k++)
+    if (!set[k]) {
+      diag_at(c->d, DIAG_ERROR, c->normalize.items[0]->keyword.loc,
+              "'normalize' leaves channel %d of %d unset: give every channel, or one 'normalize' without 'channel'",
+              k, channels);
+      ok = false;
+    }
+  if (ok) {
+    c->m->norm_mean = mean, c->m->norm_std = std;
+  } else {
+    free(mean), free(std);
+  }
+  free(set);
 }
 
 /* The image must split into whole patches, and the patch grid must stay
@@ -234,7 +295,7 @@ static void check_layer_rule(ModelCheck *c) {
 
 /* A model reads input, patch_embed, layers, head, in that order. */
 static int rank_of(const Stmt *s) {
-  if (keyword_is(s, "input")) return 0;
+  if (keyword_is(s, "input") || keyword_is(s, "normalize")) return 0;
   if (keyword_is(s, "patch_embed")) return 1;
   if (keyword_is(s, "head")) return 3;
   return 2;
@@ -254,6 +315,10 @@ static void check_model_statement(ModelCheck *c, const Stmt *s, const Stmt **lat
 
   if (keyword_in(s, layer_statements)) {
     check_layer_statement(c, s, &c->sequence);
+    return;
+  }
+  if (keyword_is(s, "normalize")) {
+    vec_push(&c->normalize, s);
     return;
   }
   const Stmt **slot = keyword_is(s, "input") ? &c->input : keyword_is(s, "head") ? &c->head : &c->patch;
@@ -304,6 +369,7 @@ static void check_model(Diag *d, const Stmt *s, Model *m) {
   require_statement(&c, s, c.patch, "patch_embed");
   require_statement(&c, s, c.head, "head");
   if (c.input && c.patch && !c.input->broken && !c.patch->broken) check_patch_grid(&c);
+  if (c.input && !c.input->broken) check_normalize(&c);
   for (int i = 0; i < c.steps.len; i++) check_mssa_width(&c, c.steps.items[i]);
   if (!c.expansion_failed && !c.incomplete) {
     if (c.sequence.len == 0)
@@ -314,6 +380,7 @@ static void check_model(Diag *d, const Stmt *s, Model *m) {
   for (int i = 0; i < c.steps.len; i++) free(c.steps.items[i]);
   vec_free(&c.steps);
   vec_free(&c.sequence);
+  vec_free(&c.normalize);
 }
 
 /* ---- the file ---------------------------------------------------------------------- */
@@ -380,5 +447,7 @@ void model_free(Model *m) {
   if (!m) return;
   free(m->name);
   free(m->layers);
+  free(m->norm_mean);
+  free(m->norm_std);
   free(m);
 }

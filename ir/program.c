@@ -26,6 +26,8 @@ void program_desc_free(ProgramDesc *p) {
   if (!p) return;
   free(p->name);
   free(p->layers);
+  free(p->mean);
+  free(p->std);
   param_infos_free(p->params, p->nparams);
   free(p);
 }

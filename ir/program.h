@@ -81,6 +81,9 @@ typedef struct ProgramDesc {
   ParamInfo *params;      /* state_dict order */
   int nparams;
   int64_t flops;          /* forward, per image, a multiply-add counting 2 */
+  /* The input normalisation ((x / 255) − mean[c]) / std[c] per channel the
+   * model was declared with; NULL: the data set's own. */
+  double *mean, *std;
   TrainSpec train;
 } ProgramDesc;
 

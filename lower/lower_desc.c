@@ -84,6 +84,11 @@ char *lower_description(const ProgramDesc *p, const ParamLayout *pl, const Lower
   cJSON *flops = cJSON_AddObjectToObject(j, "flops");
   cJSON_AddNumberToObject(flops, "forward", (double)p->flops);
   cJSON_AddItemToObject(j, "train", train(&p->train));
+  if (p->mean) {
+    cJSON *n = cJSON_AddObjectToObject(j, "normalize");
+    cJSON_AddItemToObject(n, "mean", cJSON_CreateDoubleArray(p->mean, p->channels));
+    cJSON_AddItemToObject(n, "std", cJSON_CreateDoubleArray(p->std, p->channels));
+  }
   cJSON_AddNumberToObject(j, "embedded_weights", o->weights ? (double)o->weights_size : 0);
   if (o->profile) {
     cJSON *slots = cJSON_AddArrayToObject(j, "profile");

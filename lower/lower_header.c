@@ -59,6 +59,25 @@ static void convenience(FILE *out, const char *p) {
           p, p, p, p, p, p, p, p, p, p, p, p, p);
 }
 
+/* The images every entry takes are normalised already: the user must do
+ * what the executable's data loading does, so the header says how. */
+static void normalisation(FILE *out, const ProgramDesc *p, const char *P) {
+  fputs("/* Images are pixels x scaled and normalised per channel c: ((x / 255) - mean[c]) / std[c],\n", out);
+  if (!p->mean) {
+    fputs(" * with the training data set's mean and std (docs/cli.md §3.3): the model\n"
+          " * declares none (`normalize` in the .crate). */\n\n", out);
+    return;
+  }
+  fputs(" * with the model's own (`normalize` in the .crate). */\n", out);
+  const double *values[2] = {p->mean, p->std};
+  for (int v = 0; v < 2; v++) {
+    fprintf(out, "#define %s_%s {", P, v ? "STD" : "MEAN");
+    for (int c = 0; c < p->channels; c++) fprintf(out, "%s%.9gf", c ? ", " : "", values[v][c]);
+    fputs("}\n", out);
+  }
+  fputc('\n', out);
+}
+
 void lower_write_header(FILE *out, const ProgramDesc *p, const char *prefix) {
   char *P = upper(prefix);
   fprintf(out,
@@ -68,6 +87,7 @@ void lower_write_header(FILE *out, const ProgramDesc *p, const char *prefix) {
           "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
           prefix, p->name, prefix, P, P);
   sizes(out, p, P);
+  normalisation(out, p, P);
   entries(out, prefix);
   convenience(out, prefix);
   fputs("#ifdef __cplusplus\n}\n#endif\n#endif\n", out);

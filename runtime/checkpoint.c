@@ -139,7 +139,7 @@ static const struct field {
     {"schedule.base_lr", REAL, offsetof(record, progress.schedule.base_lr)},
     {"schedule.min_lr", REAL, offsetof(record, progress.schedule.min_lr)},
     {"schedule.epochs", COUNT, offsetof(record, progress.schedule.epochs)},
-    {"schedule.warmup_epochs", COUNT, offsetof(record, progress.schedule.warmup_epochs)},
+    {"schedule.warmup_epochs", REAL, offsetof(record, progress.schedule.warmup_epochs)},
     {"schedule.warmup_steps", COUNT, offsetof(record, progress.schedule.warmup_steps)},
     {"rng.s0", WORD, offsetof(record, progress.rng.s[0])},
     {"rng.s1", WORD, offsetof(record, progress.rng.s[1])},

@@ -36,14 +36,15 @@ static int read_batch(crt_dataset *d, const char *path, crt_error *e) {
   return rc ? rc : data_check_labels(d, first, path, e);
 }
 
-int crt_dataset_load_cifar10(crt_dataset *d, const char *dir, bool train, crt_error *e) {
+int crt_dataset_load_cifar10(crt_dataset *d, const char *dir, bool train, int classes,
+                            crt_error *e) {
   static const char *const names[] = {"airplane", "automobile", "bird", "cat", "deer",
                                       "dog",      "frog",       "horse", "ship", "truck"};
   memset(d, 0, sizeof *d);
   d->channels = 3;
   d->height = d->width = SIDE;
-  d->classes = 10;
-  d->class_names = names;
+  d->classes = classes;
+  d->class_names = data_names(names, 10, classes);
   data_set_stats(d, (const float[]){0.4914f, 0.4822f, 0.4465f},
                  (const float[]){0.2470f, 0.2435f, 0.2616f});
   char path[4096];

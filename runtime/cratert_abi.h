@@ -178,6 +178,9 @@ int64_t crt_profile_calls(int64_t slot);
  *              "eps": 1e-8, "schedule": "cosine", "warmup_epochs": 1,
  *              "warmup_steps": 0, "min_lr": 0, "epochs": 10, "batch": 128,
  *              "label_smoothing": 0.1, "seed": 0},
+ *    "normalize": {"mean": [...], "std": [...]},             (optional, channels
+ *      entries each: the input normalisation the .crate declared, which
+ *      data loading applies instead of the data set's own)
  *    "embedded_weights": 0 | size in bytes of P_weights}
  */
 typedef struct crt_model {

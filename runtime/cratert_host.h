@@ -192,26 +192,33 @@ typedef struct crt_dataset {
 /* Where Debian's dataset-fashion-mnist package puts the files. */
 #define CRT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
+/* Every reader takes CLASSES, the model's number of classes: the data set
+ * has that many, and a label not below it is an error naming the file.
+ * Class names are given only when CLASSES is the published data set's. */
+
 /* An IDX pair (images: magic 0x803, count × rows × cols; labels: magic
- * 0x801, count), gzipped or not: zlib reads both. 1 channel, 10 classes,
+ * 0x801, count), gzipped or not: zlib reads both. 1 channel,
  * mean 0 and std 1 (callers set the statistics of their data set). Magic
  * numbers, dimensions, matching counts, label range and truncation are
  * checked; errors name the file. */
 int crt_dataset_load_idx(crt_dataset *d, const char *images_path, const char *labels_path,
-                         crt_error *e);
+                         int classes, crt_error *e);
 /* {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in DIR (NULL: the
  * Debian directory), the same layout for Fashion-MNIST and MNIST. Statistics
  * of the training images: Fashion-MNIST mean 0.2860, std 0.3530; MNIST mean
  * 0.1307, std 0.3081. */
-int crt_dataset_load_fashion_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e);
-int crt_dataset_load_mnist(crt_dataset *d, const char *dir, bool train, crt_error *e);
+int crt_dataset_load_fashion_mnist(crt_dataset *d, const char *dir, bool train, int classes,
+                                   crt_error *e);
+int crt_dataset_load_mnist(crt_dataset *d, const char *dir, bool train, int classes,
+                           crt_error *e);
 /* CIFAR-10 binary batches in DIR: data_batch_1..5.bin (train) or
  * test_batch.bin, records of 1 label byte and 3072 image bytes (3, 32, 32).
  * Statistics of the training images: mean (0.4914, 0.4822, 0.4465), std
  * (0.2470, 0.2435, 0.2616). */
-int crt_dataset_load_cifar10(crt_dataset *d, const char *dir, bool train, crt_error *e);
+int crt_dataset_load_cifar10(crt_dataset *d, const char *dir, bool train, int classes,
+                            crt_error *e);
 /* The command-line spelling: "fashion-mnist[:DIR]", "mnist:DIR", "cifar10:DIR". */
-int crt_dataset_open(crt_dataset *d, const char *spec, bool train, crt_error *e);
+int crt_dataset_open(crt_dataset *d, const char *spec, bool train, int classes, crt_error *e);
 void crt_dataset_free(crt_dataset *d);
 
 /* Where a loader stands: enough to resume exactly. The epoch's order is
@@ -306,17 +313,18 @@ void crt_optimizer_free(crt_optimizer *opt);
  *     0-based epoch e, W = warmup_epochs, E = epochs; constant within an epoch.
  *   cosine, per step: the same shape over steps t = e·S + s (S steps per
  *     epoch), warm-up over W steps (warmup_steps, or warmup_epochs·S when
- *     warmup_steps is 0), cosine over E·S steps from base_lr down to min_lr:
+ *     warmup_steps is 0; W may be fractional), cosine over E·S steps from base_lr down to min_lr:
  *     min(base_lr·(t+1)/W, min_lr + (base_lr − min_lr)·½(cos(t/(E·S)·π) + 1)).
  * The kinds and their names are in cratert_recipe.h. */
 
 typedef struct crt_schedule {
   crt_schedule_kind kind;
-  bool per_step;          /* cosine: false = the official per-epoch steps */
+  bool per_step;          /* cosine: false = the official per-epoch steps; a floor
+                             or a warm-up in steps needs true */
   double base_lr;
   double min_lr;          /* per-step cosine floor */
   int64_t epochs;         /* cosine length */
-  int64_t warmup_epochs;
+  double warmup_epochs;   /* fractional as main.py's --warmup-epochs may be */
   int64_t warmup_steps;   /* per-step only; 0 = use warmup_epochs */
 } crt_schedule;
 
@@ -478,6 +486,10 @@ typedef struct crt_model_info {
   double flops_forward;          /* per image */
   size_t embedded_weights;       /* bytes of P_weights, 0 when none */
   crt_train_config train;
+  /* The model's input normalisation ((x / 255) − mean[c]) / std[c], per
+   * channel (`normalize` in the .crate), which data loading applies instead
+   * of the data set's own; NULL when the model leaves it to the data set. */
+  const float *mean, *std;
 } crt_model_info;
 
 typedef struct crt_session crt_session;

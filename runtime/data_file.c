@@ -109,6 +109,10 @@ int data_check_labels(const crt_dataset *d, int64_t first, const char *file, crt
   return 0;
 }
 
+const char *const *data_names(const char *const *names, int count, int classes) {
+  return classes == count ? names : NULL;
+}
+
 void data_set_stats(crt_dataset *d, const float *mean, const float *std) {
   for (int c = 0; c < d->channels; c++) {
     d->mean[c] = mean[c];

@@ -28,6 +28,10 @@ int data_expect_end(data_file *f, crt_error *e);
 /* Checks the labels from record FIRST on (those read from FILE) are below
  * D->classes. */
 int data_check_labels(const crt_dataset *d, int64_t first, const char *file, crt_error *e);
+/* NAMES (COUNT of them, one per class of the published data set) when the
+ * model has as many classes; else NULL, since a model with other classes
+ * gives the labels other meanings and may predict a class past the list. */
+const char *const *data_names(const char *const *names, int count, int classes);
 /* Sets every channel's normalisation to MEAN and STD. */
 void data_set_stats(crt_dataset *d, const float *mean, const float *std);
 

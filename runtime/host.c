@@ -31,6 +31,10 @@ static void usage(FILE *out, const char *prog, const crt_model *m) {
   fprintf(out, "\nmodel %s: input (%d, %d, %d), %d classes, depth %d, %zu parameters%s\n",
           info->name, info->channels, info->height, info->width, info->classes, info->depth,
           info->params.flat_count, info->embedded_weights ? ", weights embedded" : "");
+  if (info->mean)
+    host_print_normalisation(out, info->channels, info->mean, info->std, true);
+  else
+    fprintf(out, "normalisation: the data set's (--data)\n");
   crt_session_free(s);
 }
 
@@ -103,16 +107,25 @@ crt_session *host_session(const host *h, const char *weights, bool random_ok, cr
 int host_dataset(crt_dataset *d, const char *spec, bool train, const crt_model_info *m,
                  crt_error *e) {
   if (!spec) return crt_fail(e, "--data is required (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR)");
-  if (crt_dataset_open(d, spec, train, e)) return -1;
-  if (d->channels != m->channels || d->height != m->height || d->width != m->width ||
-      d->classes > m->classes) {
-    crt_fail(e, "data set '%s' has %d-class images (%d, %d, %d); the model takes (%d, %d, %d) "
-                "with %d classes", spec, d->classes, d->channels, d->height, d->width,
-             m->channels, m->height, m->width, m->classes);
+  if (crt_dataset_open(d, spec, train, m->classes, e)) return -1;
+  if (m->mean && d->channels == m->channels)
+    for (int c = 0; c < m->channels; c++) d->mean[c] = m->mean[c], d->std[c] = m->std[c];
+  if (d->channels != m->channels || d->height != m->height || d->width != m->width) {
+    crt_fail(e, "data set '%s' has images (%d, %d, %d); the model takes (%d, %d, %d)", spec,
+             d->channels, d->height, d->width, m->channels, m->height, m->width);
     crt_dataset_free(d);
     return -1;
   }
   return 0;
+}
+
+void host_print_normalisation(FILE *out, int channels, const float *mean, const float *std,
+                              bool models) {
+  fprintf(out, "normalisation: ((x / 255) - mean) / std, mean (");
+  for (int c = 0; c < channels; c++) fprintf(out, "%s%g", c ? ", " : "", mean[c]);
+  fprintf(out, "), std (");
+  for (int c = 0; c < channels; c++) fprintf(out, "%s%g", c ? ", " : "", std[c]);
+  fprintf(out, "), %s\n", models ? "the model's" : "the data set's");
 }
 
 const crt_tensor *host_tensor(const crt_st_file *f, const char *name, crt_dtype dtype, int rank,

@@ -95,9 +95,11 @@ int host_eval(const host *h, int argc, char **argv) {
   crt_error e;
   double accuracy, loss, start = crt_clock();
   rc = host_evaluate(s, &d, o.batch, &accuracy, &loss, &e) ? host_fail(h, &e) : HOST_OK;
-  if (!rc)
-    printf("images: %lld\naccuracy: %.4f\nloss: %.6f\ntime: %.2f s\n", (long long)d.count,
-           accuracy, loss, crt_clock() - start);
+  if (!rc) {
+    printf("images: %lld\n", (long long)d.count);
+    host_print_normalisation(stdout, d.channels, d.mean, d.std, crt_session_info(s)->mean != NULL);
+    printf("accuracy: %.4f\nloss: %.6f\ntime: %.2f s\n", accuracy, loss, crt_clock() - start);
+  }
   crt_dataset_free(&d);
   crt_session_free(s);
   return rc;

@@ -29,6 +29,10 @@ int host_parse(const host *h, const char *usage, const crt_option *opts, int arg
 crt_session *host_session(const host *h, const char *weights, bool random_ok, crt_error *e);
 
 /* Opens SPEC's TRAIN or test split and checks it fits the model's input. */
+/* A normalisation per channel, and whose it is (the model's `normalize` or
+ * the data set's own): what the model sees. */
+void host_print_normalisation(FILE *out, int channels, const float *mean, const float *std,
+                              bool models);
 int host_dataset(crt_dataset *d, const char *spec, bool train, const crt_model_info *m,
                  crt_error *e);
 

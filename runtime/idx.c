@@ -61,10 +61,10 @@ static int read_labels(crt_dataset *d, const char *path, crt_error *e) {
 }
 
 int crt_dataset_load_idx(crt_dataset *d, const char *images_path, const char *labels_path,
-                         crt_error *e) {
+                         int classes, crt_error *e) {
   memset(d, 0, sizeof *d);
   d->channels = 1;
-  d->classes = 10;
+  d->classes = classes;
   data_set_stats(d, (const float[]){0.0f}, (const float[]){1.0f});
   if (read_images(d, images_path, e) || read_labels(d, labels_path, e)) {
     crt_dataset_free(d);

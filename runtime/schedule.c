@@ -13,7 +13,7 @@ int crt_schedule_check(const crt_schedule *s, crt_error *e) {
     return crt_fail(e, "learning rate must be finite and >= 0, not %g", s->base_lr);
   if (s->kind == CRT_SCHEDULE_CONSTANT) return 0;
   if (s->epochs <= 0) return crt_fail(e, "cosine schedule: epochs must be >= 1, not %lld", (long long)s->epochs);
-  if (s->warmup_epochs < 0 || s->warmup_steps < 0)
+  if (!(isfinite(s->warmup_epochs) && s->warmup_epochs >= 0) || s->warmup_steps < 0)
     return crt_fail(e, "cosine schedule: warm-up must be >= 0");
   if (!s->per_step && s->warmup_steps != 0)
     return crt_fail(e, "cosine schedule: warm-up in steps needs the per-step schedule "
@@ -27,16 +27,16 @@ int crt_schedule_check(const crt_schedule *s, crt_error *e) {
 
 /* main.py: lambda step: min((step + 1) / (warmup_steps + 1e-8),
  *                           0.5 * (math.cos(step / args.epochs * math.pi) + 1)) */
-static double official_factor(int64_t epoch, int64_t warmup, int64_t epochs) {
-  double warm = (double)(epoch + 1) / ((double)warmup + 1e-8);
+static double official_factor(int64_t epoch, double warmup, int64_t epochs) {
+  double warm = (double)(epoch + 1) / (warmup + 1e-8);
   double cosine = 0.5 * (cos((double)epoch / (double)epochs * M_PI) + 1.0);
   return fmin(warm, cosine);
 }
 
-static double per_step_lr(const crt_schedule *s, int64_t t, int64_t warmup, int64_t total) {
+static double per_step_lr(const crt_schedule *s, int64_t t, double warmup, int64_t total) {
   double cosine = 0.5 * (cos((double)t / (double)total * M_PI) + 1.0);
   double lr = s->min_lr + (s->base_lr - s->min_lr) * cosine;
-  if (t < warmup) lr = fmin(lr, s->base_lr * (double)(t + 1) / (double)warmup);
+  if ((double)t < warmup) lr = fmin(lr, s->base_lr * (double)(t + 1) / warmup);
   return lr;
 }
 
@@ -50,7 +50,7 @@ double crt_schedule_lr(const crt_schedule *s, int64_t epoch, int64_t step_in_epo
     return s->base_lr * official_factor(e, s->warmup_epochs, s->epochs);
   }
   int64_t total = s->epochs * steps_per_epoch;
-  int64_t warmup = s->warmup_steps ? s->warmup_steps : s->warmup_epochs * steps_per_epoch;
+  double warmup = s->warmup_steps ? (double)s->warmup_steps : s->warmup_epochs * (double)steps_per_epoch;
   int64_t t = epoch * steps_per_epoch + step_in_epoch;
   return per_step_lr(s, t < total ? t : total, warmup, total);
 }

@@ -183,8 +183,10 @@ static int parse_train(crt_train_config *t, const cJSON *root, crt_error *e) {
   if (!(t->label_smoothing >= 0 && t->label_smoothing < 1))
     return BAD("train 'label_smoothing' must be in [0, 1)");
   s->epochs = (int64_t)epochs, t->batch = (int64_t)batch, t->seed = (uint64_t)seed;
-  s->warmup_epochs = (int64_t)warm_e, s->warmup_steps = (int64_t)warm_s;
-  s->per_step = s->warmup_steps > 0;
+  s->warmup_epochs = warm_e, s->warmup_steps = (int64_t)warm_s;
+  /* The official schedule has neither a floor nor a warm-up in steps: either
+   * one asks for the per-step variant (docs/model.md §4.3). */
+  s->per_step = s->warmup_steps > 0 || s->min_lr > 0;
   return crt_schedule_check(s, e);
 }
 
@@ -221,6 +223,29 @@ static int parse_sizes(crt_desc *d, const cJSON *root, crt_error *e) {
   return 0;
 }
 
+/* "normalize": {"mean": [channels], "std": [channels]}, optional. */
+static int parse_normalize(crt_desc *d, const cJSON *root, crt_error *e) {
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "normalize");
+  if (!n || cJSON_IsNull(n)) return 0;
+  int channels = d->info.channels;
+  const cJSON *mean = cJSON_GetObjectItemCaseSensitive(n, "mean"), *std = cJSON_GetObjectItemCaseSensitive(n, "std");
+  if (!cJSON_IsArray(mean) || !cJSON_IsArray(std) || cJSON_GetArraySize(mean) != channels ||
+      cJSON_GetArraySize(std) != channels)
+    return BAD("'normalize' must hold arrays 'mean' and 'std' of %d entries (channels)", channels);
+  d->mean = malloc((size_t)channels * sizeof *d->mean);
+  d->std = malloc((size_t)channels * sizeof *d->std);
+  if (!d->mean || !d->std) return BAD("out of memory");
+  for (int c = 0; c < channels; c++) {
+    const cJSON *m = cJSON_GetArrayItem(mean, c), *s = cJSON_GetArrayItem(std, c);
+    if (!cJSON_IsNumber(m) || !cJSON_IsNumber(s) || !(m->valuedouble >= 0 && m->valuedouble <= 1) ||
+        !(s->valuedouble > 0 && s->valuedouble <= 1))
+      return BAD("normalize channel %d: mean must be in [0, 1] and std in (0, 1]", c);
+    d->mean[c] = (float)m->valuedouble, d->std[c] = (float)s->valuedouble;
+  }
+  d->info.mean = d->mean, d->info.std = d->std;
+  return 0;
+}
+
 int crt_desc_parse(crt_desc *d, const char *json, crt_error *e) {
   memset(d, 0, sizeof *d);
   if (!json) return BAD("missing");
@@ -230,7 +255,7 @@ int crt_desc_parse(crt_desc *d, const char *json, crt_error *e) {
     return BAD("not a JSON object");
   }
   int rc = parse_sizes(d, root, e) || parse_layers(d, root, e) || parse_params(d, root, e) ||
-                   parse_train(&d->info.train, root, e)
+                   parse_train(&d->info.train, root, e) || parse_normalize(d, root, e)
                ? -1
                : 0;
   cJSON_Delete(root);
@@ -241,5 +266,6 @@ int crt_desc_parse(crt_desc *d, const char *json, crt_error *e) {
 void crt_desc_free(crt_desc *d) {
   for (int i = 0; d->keys && i < d->info.params.count; i++) free(d->keys[i]);
   free(d->keys), free(d->specs), free(d->offsets), free(d->inits), free(d->layers), free(d->name);
+  free(d->mean), free(d->std);
   memset(d, 0, sizeof *d);
 }

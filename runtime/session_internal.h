@@ -23,6 +23,7 @@ typedef struct crt_desc {
   char **keys;
   size_t *offsets;
   crt_param_init *inits;   /* (params.count) */
+  float *mean, *std;       /* (channels), or NULL */
 } crt_desc;
 
 /* Parses and checks the JSON description (abi 1, see cratert_abi.h). */

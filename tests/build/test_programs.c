@@ -106,28 +106,35 @@ static const char user_program[] =
     "  return loss > 0 ? 0 : 1;\n"
     "}\n";
 
-START_TEST(library_with_header) {
-  make_dir();
+/* Builds micro's --emit lib library in DIR and PROGRAM (DIR/user.c) against
+ * it, with only micro.h and the link line micro.h's first comment gives. */
+static void build_user(const char *program) {
   char path[256];
   snprintf(path, sizeof path, "%s/user.c", dir);
   FILE *f = fopen(path, "w");
   ck_assert_ptr_nonnull(f);
-  fputs(user_program, f);
+  fputs(program, f);
   fclose(f);
-  float *images = bt_tensor(CASE "input.safetensors", "images", 2 * 3 * 32 * 32);
-  snprintf(path, sizeof path, "%s/images.bin", dir);
-  f = fopen(path, "wb");
-  ck_assert_int_eq(fwrite(images, sizeof *images, 2 * 3 * 32 * 32, f), 2 * 3 * 32 * 32);
-  fclose(f);
-  free(images);
   sh("'%s' build " CASE "model.crate -O0 --emit lib -o '%s/libmicro.a'", CRATEC_PROGRAM, dir);
   /* The header stands alone, warning-free. */
   sh("cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c '%s/micro.h'%s", dir, "");
-  /* The link line micro.h's first comment gives. */
   char cmd[512];
   snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror %s -o '%s/user' '%s/user.c' '%s/libmicro.a' %s", USER_CFLAGS,
            dir, dir, dir, "-fopenmp -lxsmm -lblas -lcjson -lz -lm -ldl -lpthread");
   ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+}
+
+START_TEST(library_with_header) {
+  make_dir();
+  float *images = bt_tensor(CASE "input.safetensors", "images", 2 * 3 * 32 * 32);
+  char path[256];
+  snprintf(path, sizeof path, "%s/images.bin", dir);
+  FILE *f = fopen(path, "wb");
+  ck_assert_int_eq(fwrite(images, sizeof *images, 2 * 3 * 32 * 32, f), 2 * 3 * 32 * 32);
+  fclose(f);
+  free(images);
+  build_user(user_program);
+  char cmd[512];
   snprintf(cmd, sizeof cmd, "'%s/user' " CASE "weights.safetensors '%s/images.bin'", dir, dir);
   FILE *p = popen(cmd, "r");
   ck_assert_ptr_nonnull(p);
@@ -137,6 +144,35 @@ START_TEST(library_with_header) {
   float *want = bt_tensor(CASE "expected.safetensors", "logits", 20);
   bt_assert_close(got, want, 20, 1e-4f, "logits");
   free(want);
+  remove_dir();
+}
+END_TEST
+
+/* The library's training step with no logits buffer of the caller's, at a
+ * batch beyond the few images the other programs use: the session keeps
+ * the logits in its own scratch, which must be reserved for them. */
+static const char train_program[] =
+    "#include <stdio.h>\n#include <stdlib.h>\n#include \"micro.h\"\n"
+    "enum { BATCH = 8, IMAGE = MICRO_CHANNELS * MICRO_HEIGHT * MICRO_WIDTH };\n"
+    "int main(void) {\n"
+    "  char err[256];\n"
+    "  micro_session *s = micro_session_create(NULL, err, sizeof err);\n"
+    "  if (!s) { fprintf(stderr, \"%s\\n\", err); return 1; }\n"
+    "  float *images = calloc(BATCH * IMAGE, sizeof *images), loss = 0;\n"
+    "  int64_t labels[BATCH];\n"
+    "  for (int i = 0; i < BATCH; i++) labels[i] = i % MICRO_CLASSES;\n"
+    "  for (int i = 0; i < BATCH * IMAGE; i++) images[i] = (float)(i % 7) / 7;\n"
+    "  int rc = micro_session_train_step(s, images, labels, BATCH, 0.01, &loss, err, sizeof err);\n"
+    "  if (rc) fprintf(stderr, \"%s\\n\", err);\n"
+    "  micro_session_free(s);\n"
+    "  free(images);\n"
+    "  return rc || !(loss > 0) ? 1 : 0;\n"
+    "}\n";
+
+START_TEST(library_train_step_batch_8) {
+  make_dir();
+  build_user(train_program);
+  sh("'%s/user'%s", dir, "");
   remove_dir();
 }
 END_TEST
@@ -259,6 +295,7 @@ int main(void) {
   tcase_add_test(tc, exe_llvm_o2);
   tcase_add_test(tc, exe_c_o0);
   tcase_add_test(tc, library_with_header);
+  tcase_add_test(tc, library_train_step_batch_8);
   tcase_add_test(tc, embedded_checkpoint);
   tcase_add_test(tc, infer_reserves_no_training_memory);
   suite_add_tcase(s, tc);

@@ -3,7 +3,8 @@
  * configuration ref_model.c runs, and optionally embedded weights — for a
  * reference case's meta.json or the small Fashion-MNIST-shaped model.
  *   gen_model OUT.c [--batch B] micro|custom META.json [WEIGHTS]   (WEIGHTS: embed them)
- *   gen_model OUT.c [--batch B] fashion
+ *   gen_model OUT.c [--batch B] fashion [CLASSES [MEAN STD]]   (CLASSES: 10 unless given;
+ *       MEAN STD: the model's input normalisation, as `normalize` declares it)
  * --batch fixes the batch, as cratec build --batch does. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -56,7 +57,9 @@ static cJSON *init_of(const crate_model *m, int i) {
   return init;
 }
 
-static char *describe(const char *name, const crate_model *m, int batch, size_t embedded) {
+/* NORM: the mean and std of every channel, or NULL. */
+static char *describe(const char *name, const crate_model *m, int batch, size_t embedded,
+                      const double *norm) {
   const crate_config *c = &m->cfg;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddNumberToObject(d, "abi", 1);
@@ -99,6 +102,14 @@ static char *describe(const char *name, const crate_model *m, int batch, size_t 
   cJSON_AddItemToObject(work, "features", ints(feat, 2));
   cJSON_AddItemToObject(work, "train", ints(train, 2));
   cJSON_AddItemToObject(d, "train", train_block(name, c));
+  if (norm) {
+    cJSON *n = cJSON_AddObjectToObject(d, "normalize");
+    cJSON *mean = cJSON_AddArrayToObject(n, "mean"), *std = cJSON_AddArrayToObject(n, "std");
+    for (int ch = 0; ch < c->channels; ch++) {
+      cJSON_AddItemToArray(mean, cJSON_CreateNumber(norm[0]));
+      cJSON_AddItemToArray(std, cJSON_CreateNumber(norm[1]));
+    }
+  }
   cJSON_AddNumberToObject(d, "embedded_weights", (double)embedded);
   char *json = cJSON_PrintUnformatted(d);
   cJSON_Delete(d);
@@ -140,23 +151,27 @@ int main(int argc, char **argv) {
     argv[3] = argv[1], argv += 2, argc -= 2;
   }
   if (argc < 3 || (strcmp(argv[2], "fashion") != 0 && argc < 4)) {
-    fprintf(stderr, "usage: gen_model OUT.c [--batch B] fashion | micro|custom META.json [WEIGHTS]\n");
+    fprintf(stderr, "usage: gen_model OUT.c [--batch B] fashion [CLASSES [MEAN STD]] | micro|custom META.json [WEIGHTS]\n");
     return 2;
   }
   crate_config cfg = fashion;
+  bool fashion = strcmp(argv[2], "fashion") == 0;
+  if (fashion && argc > 3) cfg.num_classes = atoi(argv[3]);
+  double norm[2];
+  if (fashion && argc > 5) norm[0] = atof(argv[4]), norm[1] = atof(argv[5]);
   crt_error e;
   if (strcmp(argv[2], "fashion") != 0 && crate_config_from_meta(&cfg, argv[3], &e)) {
     fprintf(stderr, "gen_model: %s\n", e.msg);
     return 1;
   }
   size_t wsize = 0;
-  unsigned char *w = argc > 4 ? slurp(argv[4], &wsize) : NULL;
+  unsigned char *w = !fashion && argc > 4 ? slurp(argv[4], &wsize) : NULL;
   crate_model m;
-  if ((argc > 4 && !w) || crate_model_init(&m, &cfg, 1, &e)) {
+  if ((!fashion && argc > 4 && !w) || crate_model_init(&m, &cfg, 1, &e)) {
     fprintf(stderr, "gen_model: cannot read %s or build the model\n", argc > 4 ? argv[4] : "");
     return 1;
   }
-  char *json = describe(argv[2], &m, batch, wsize);
+  char *json = describe(argv[2], &m, batch, wsize, fashion && argc > 5 ? norm : NULL);
   FILE *out = fopen(argv[1], "w");
   if (!out || !json) return 1;
   write_c(out, json, &cfg, w, wsize);

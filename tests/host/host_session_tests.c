@@ -187,7 +187,64 @@ START_TEST(initialisation_follows_the_description) {
 }
 END_TEST
 
+static void cosine(cJSON *d, const char *key, double value) {
+  cJSON *t = cJSON_GetObjectItem(d, "train");
+  cJSON_AddStringToObject(t, "schedule", "cosine");
+  cJSON_AddNumberToObject(t, "epochs", 10);
+  cJSON_AddNumberToObject(t, "lr", 1e-3);
+  cJSON_AddNumberToObject(t, key, value);
+}
+static void warmup_1_5(cJSON *d) { cosine(d, "warmup_epochs", 1.5); }
+static void floor_only(cJSON *d) { cosine(d, "min_lr", 1e-4); }
+static void normalised(cJSON *d) {
+  cJSON_AddItemToObject(d, "normalize", cJSON_Parse("{\"mean\": [0.25], \"std\": [0.5]}"));
+}
+static void normalised_twice(cJSON *d) {
+  cJSON_AddItemToObject(d, "normalize", cJSON_Parse("{\"mean\": [0.25, 0.5], \"std\": [0.5, 0.5]}"));
+}
+static void normalised_by_0(cJSON *d) {
+  cJSON_AddItemToObject(d, "normalize", cJSON_Parse("{\"mean\": [0.25], \"std\": [0]}"));
+}
+
+/* The description's normalisation is the model's, per channel; a wrong one
+ * is refused. */
+START_TEST(normalisation_in_the_description) {
+  crt_error e;
+  crt_session *s = open_model(NULL, &e);
+  ck_assert_msg(s != NULL, "%s", e.msg);
+  ck_assert_ptr_null(crt_session_info(s)->mean);
+  crt_session_free(s);
+  s = open_model(normalised, &e);
+  ck_assert_msg(s != NULL, "%s", e.msg);
+  ck_assert_float_eq(crt_session_info(s)->mean[0], 0.25f);
+  ck_assert_float_eq(crt_session_info(s)->std[0], 0.5f);
+  crt_session_free(s);
+  expect_refusal(normalised_twice, "'normalize' must hold arrays 'mean' and 'std' of 1 entries (channels)");
+  expect_refusal(normalised_by_0, "normalize channel 0: mean must be in [0, 1] and std in (0, 1]");
+}
+END_TEST
+
+/* main.py's --warmup-epochs is a float: 1.5 gives lr·1/1.5 in the first
+ * epoch, not lr·1/1; a floor alone selects the per-step schedule, whose
+ * cosine ends at it. */
+START_TEST(schedule_as_written) {
+  crt_error e;
+  crt_session *s = open_model(warmup_1_5, &e);
+  ck_assert_msg(s != NULL, "%s", e.msg);
+  const crt_schedule *warm = &crt_session_info(s)->train.schedule;
+  ck_assert_double_eq_tol(crt_schedule_lr(warm, 0, 0, 4), 1e-3 / (1.5 + 1e-8), 1e-18);
+  crt_session_free(s);
+  s = open_model(floor_only, &e);
+  ck_assert_msg(s != NULL, "%s", e.msg);
+  const crt_schedule *floor = &crt_session_info(s)->train.schedule;
+  ck_assert_double_eq(crt_schedule_lr(floor, 0, 0, 4), 1e-3);
+  ck_assert_double_eq_tol(crt_schedule_lr(floor, 10, 0, 4), 1e-4, 1e-15);
+  crt_session_free(s);
+}
+END_TEST
+
 Suite *session_suite(void) {
-  const TTest *tests[] = {bad_descriptions, initialisation_follows_the_description};
+  const TTest *tests[] = {bad_descriptions, initialisation_follows_the_description,
+                          schedule_as_written, normalisation_in_the_description};
   return host_suite("session", tests, sizeof tests / sizeof tests[0]);
 }

@@ -26,14 +26,15 @@ static void write_file(const char *path, const unsigned char *data, size_t size,
   }
 }
 
-static void write_split(const char *dir, const char *prefix, int count, bool gz, crt_rng *r) {
+static void write_split(const char *dir, const char *prefix, int count, int classes, bool gz,
+                        crt_rng *r) {
   size_t plane = 28 * 28;
   unsigned char *images = malloc(16 + (size_t)count * plane), *labels = malloc(8 + (size_t)count);
   put_be32(images, 0x803), put_be32(images + 4, (unsigned)count);
   put_be32(images + 8, 28), put_be32(images + 12, 28);
   put_be32(labels, 0x801), put_be32(labels + 4, (unsigned)count);
   for (int i = 0; i < count; i++) {
-    int c = (int)crt_rng_below(r, 10);
+    int c = (int)crt_rng_below(r, (uint64_t)classes);
     labels[8 + i] = (unsigned char)c;
     unsigned char *img = images + 16 + (size_t)i * plane;
     for (size_t p = 0; p < plane; p++) {
@@ -50,8 +51,12 @@ static void write_split(const char *dir, const char *prefix, int count, bool gz,
 }
 
 void idx_write_dataset(const char *dir, int train_count, int test_count) {
+  idx_write_classes(dir, train_count, test_count, 10);
+}
+
+void idx_write_classes(const char *dir, int train_count, int test_count, int classes) {
   crt_rng r;
   crt_rng_seed(&r, 2024);
-  write_split(dir, "train", train_count, true, &r);
-  write_split(dir, "t10k", test_count, false, &r);
+  write_split(dir, "train", train_count, classes, true, &r);
+  write_split(dir, "t10k", test_count, classes, false, &r);
 }

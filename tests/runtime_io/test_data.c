@@ -85,20 +85,20 @@ START_TEST(idx_plain_and_gzipped) {
     idx_files f = make_idx(gzipped);
     crt_dataset d;
     crt_error e = {{0}};
-    ck_assert_msg(crt_dataset_load_idx(&d, f.images, f.labels, &e) == 0, "%s", e.msg);
+    ck_assert_msg(crt_dataset_load_idx(&d, f.images, f.labels, 10, &e) == 0, "%s", e.msg);
     check_idx_contents(&d);
     crt_dataset_free(&d);
     /* The same files through the directory layout and the command-line name. */
     char spec[4300];
     snprintf(spec, sizeof spec, "mnist:%s", f.dir);
-    ck_assert_msg(crt_dataset_open(&d, spec, false, &e) == 0, "%s", e.msg);
+    ck_assert_msg(crt_dataset_open(&d, spec, false, 10, &e) == 0, "%s", e.msg);
     check_idx_contents(&d);
     ck_assert_float_eq(d.mean[0], 0.1307f);
     ck_assert_float_eq(d.std[0], 0.3081f);
     ck_assert_ptr_null(d.class_names);   /* MNIST's classes are the digits themselves */
     crt_dataset_free(&d);
     snprintf(spec, sizeof spec, "fashion-mnist:%s", f.dir);
-    ck_assert_msg(crt_dataset_open(&d, spec, false, &e) == 0, "%s", e.msg);
+    ck_assert_msg(crt_dataset_open(&d, spec, false, 10, &e) == 0, "%s", e.msg);
     ck_assert_float_eq(d.mean[0], 0.2860f);
     ck_assert_str_eq(d.class_names[0], "T-shirt/top");
     ck_assert_str_eq(d.class_names[9], "Ankle boot");
@@ -115,7 +115,7 @@ static const char *idx_error(idx_files *f, const void *images, size_t size, cons
   scratch_write(f->images, images, size);
   if (labels) scratch_write(f->labels, labels, labels_size);
   crt_dataset d;
-  ck_assert_int_eq(crt_dataset_load_idx(&d, f->images, f->labels, e), -1);
+  ck_assert_int_eq(crt_dataset_load_idx(&d, f->images, f->labels, 10, e), -1);
   ck_assert_ptr_null(d.images);
   ck_assert_ptr_null(d.labels);
   const char *rest = strstr(e->msg, ": ");
@@ -177,7 +177,7 @@ START_TEST(corrupt_gzip_is_an_error) {
   scratch_write(f.images, bytes, size);
   crt_dataset d;
   crt_error e = {{0}};
-  ck_assert_int_eq(crt_dataset_load_idx(&d, f.images, f.labels, &e), -1);
+  ck_assert_int_eq(crt_dataset_load_idx(&d, f.images, f.labels, 10, &e), -1);
   ck_assert_int_eq(strncmp(e.msg, f.images, strlen(f.images)), 0);
   ck_assert_str_eq(e.msg + strlen(f.images), ": cannot read: incorrect data check");
   free(bytes);
@@ -211,7 +211,7 @@ START_TEST(cifar10_batches) {
   write_cifar(dir, "test_batch.bin", 4, 100);
   crt_dataset d;
   crt_error e = {{0}};
-  ck_assert_msg(crt_dataset_load_cifar10(&d, dir, true, &e) == 0, "%s", e.msg);
+  ck_assert_msg(crt_dataset_load_cifar10(&d, dir, true, 10, &e) == 0, "%s", e.msg);
   ck_assert_int_eq(d.count, 9);
   ck_assert_int_eq(d.channels, 3);
   ck_assert_int_eq(d.height, 32);
@@ -222,7 +222,7 @@ START_TEST(cifar10_batches) {
   crt_dataset_free(&d);
   char spec[4300];
   snprintf(spec, sizeof spec, "cifar10:%s", dir);
-  ck_assert_msg(crt_dataset_open(&d, spec, false, &e) == 0, "%s", e.msg);
+  ck_assert_msg(crt_dataset_open(&d, spec, false, 10, &e) == 0, "%s", e.msg);
   ck_assert_int_eq(d.count, 4);
   ck_assert_int_eq(d.labels[0], 0);
   ck_assert_float_eq(d.mean[2], 0.4465f);
@@ -234,17 +234,17 @@ START_TEST(cifar10_batches) {
   scratch_path(path, sizeof path, dir, "data_batch_3.bin");
   uint8_t record[CIFAR_RECORD] = {10};
   scratch_write(path, record, sizeof record);
-  ck_assert_int_eq(crt_dataset_load_cifar10(&d, dir, true, &e), -1);
+  ck_assert_int_eq(crt_dataset_load_cifar10(&d, dir, true, 10, &e), -1);
   char expected[8400];
   snprintf(expected, sizeof expected, "%s: label 10 of record 0 is not below the 10 classes", path);
   ck_assert_str_eq(e.msg, expected);
   scratch_write(path, record, sizeof record - 1);
-  ck_assert_int_eq(crt_dataset_load_cifar10(&d, dir, true, &e), -1);
+  ck_assert_int_eq(crt_dataset_load_cifar10(&d, dir, true, 10, &e), -1);
   snprintf(expected, sizeof expected,
            "%s: 3072 bytes is not a whole number of 3073-byte CIFAR-10 records (truncated?)", path);
   ck_assert_str_eq(e.msg, expected);
   unlink(path);
-  ck_assert_int_eq(crt_dataset_load_cifar10(&d, dir, true, &e), -1);
+  ck_assert_int_eq(crt_dataset_load_cifar10(&d, dir, true, 10, &e), -1);
   snprintf(expected, sizeof expected, "%s: cannot open: No such file or directory", path);
   ck_assert_str_eq(e.msg, expected);
   scratch_remove(dir);
@@ -254,12 +254,12 @@ END_TEST
 START_TEST(data_set_names) {
   crt_dataset d;
   crt_error e = {{0}};
-  ck_assert_int_eq(crt_dataset_open(&d, "imagenet:/x", true, &e), -1);
+  ck_assert_int_eq(crt_dataset_open(&d, "imagenet:/x", true, 10, &e), -1);
   ck_assert_str_eq(e.msg, "unknown data set 'imagenet' (expected fashion-mnist[:DIR], mnist:DIR "
                           "or cifar10:DIR)");
-  ck_assert_int_eq(crt_dataset_open(&d, "cifar10", true, &e), -1);
+  ck_assert_int_eq(crt_dataset_open(&d, "cifar10", true, 10, &e), -1);
   ck_assert_str_eq(e.msg, "data set 'cifar10' needs a directory: 'cifar10:DIR'");
-  ck_assert_int_eq(crt_dataset_open(&d, "mnist:/nonexistent", true, &e), -1);
+  ck_assert_int_eq(crt_dataset_open(&d, "mnist:/nonexistent", true, 10, &e), -1);
   ck_assert_str_eq(e.msg, "/nonexistent/train-images-idx3-ubyte: cannot open: No such file or "
                           "directory");
 }
@@ -393,7 +393,7 @@ START_TEST(real_fashion_mnist_test_set) {
   if (access(CRT_FASHION_MNIST_DIR "/t10k-images-idx3-ubyte.gz", R_OK) != 0) return;   /* not installed */
   crt_dataset d;
   crt_error e = {{0}};
-  ck_assert_msg(crt_dataset_open(&d, "fashion-mnist", false, &e) == 0, "%s", e.msg);
+  ck_assert_msg(crt_dataset_open(&d, "fashion-mnist", false, 10, &e) == 0, "%s", e.msg);
   ck_assert_int_eq(d.count, 10000);
   ck_assert_int_eq(d.height, 28);
   ck_assert_int_eq(d.width, 28);

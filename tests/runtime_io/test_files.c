@@ -155,7 +155,7 @@ START_TEST(inputs_must_be_regular_files) {
   ck_assert_ptr_null(crt_st_open(fifo, &e));
   ck_assert_str_eq(e.msg, expected);
   crt_dataset d;
-  ck_assert_int_eq(crt_dataset_load_idx(&d, fifo, fifo, &e), -1);
+  ck_assert_int_eq(crt_dataset_load_idx(&d, fifo, fifo, 10, &e), -1);
   ck_assert_str_eq(e.msg, expected);
   crt_metrics m;
   const char *const columns[] = {"epoch", NULL};

@@ -157,7 +157,7 @@ START_TEST(round_trip_restores_everything) {
   ck_assert_int_eq(progress.schedule.kind, CRT_SCHEDULE_COSINE);
   ck_assert(!progress.schedule.per_step);
   ck_assert_double_eq(progress.schedule.base_lr, 2e-4);
-  ck_assert_int_eq(progress.schedule.warmup_epochs, 20);
+  ck_assert_double_eq(progress.schedule.warmup_epochs, 20);
   ck_assert_mem_eq(progress.rng.s, f.progress.rng.s, sizeof progress.rng.s);
   crt_optimizer_free(&opt);
   teardown(&f);

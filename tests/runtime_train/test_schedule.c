@@ -80,6 +80,22 @@ START_TEST(cosine_per_step_with_warmup_epochs) {
 }
 END_TEST
 
+/* main.py's --warmup-epochs is a float. W = 1.5, E = 10, lr 1e-3:
+ *   e = 0: min(1/1.50000001, 1)                     → 6.6666666222e-04
+ *   e = 1: min(2/1.50000001, ½(1 + cos(π/10)))      → ½(1 + 0.95105651629515) e-3
+ * Per step, 1.5 epochs of 4 steps warm up over 6: t = 2 → 3/6 (cosine 0.98). */
+START_TEST(fractional_warmup_epochs) {
+  crt_schedule s = {.kind = CRT_SCHEDULE_COSINE, .base_lr = 1e-3, .epochs = 10, .warmup_epochs = 1.5};
+  ck_assert_int_eq(crt_schedule_check(&s, NULL), 0);
+  assert_lr(crt_schedule_lr(&s, 0, 0, 4), 1e-3 / 1.50000001);
+  assert_lr(crt_schedule_lr(&s, 1, 0, 4), 0.5 * (1 + cos(M_PI / 10)) * 1e-3);
+  s.per_step = true;
+  assert_lr(crt_schedule_lr(&s, 0, 2, 4), 0.5e-3);
+  s.warmup_epochs = NAN;
+  ck_assert_int_eq(crt_schedule_check(&s, NULL), -1);
+}
+END_TEST
+
 static void expect_check_error(crt_schedule s, const char *fragment) {
   crt_error err = {{0}};
   ck_assert_int_eq(crt_schedule_check(&s, &err), -1);
@@ -119,6 +135,7 @@ Suite *schedule_suite(void) {
       official_cosine_per_epoch,
       cosine_per_step_with_warmup_steps_and_floor,
       cosine_per_step_with_warmup_epochs,
+      fractional_warmup_epochs,
       bad_schedules_are_rejected,
       names,
   };
