@@ -2,13 +2,15 @@
 #   make demo   install what is missing, build, run the main job
 #   make test   install what is missing, build, run the whole test suite
 #               (once normally, once under AddressSanitizer + UBSan)
+#   make install  build, then install into PREFIX (default /usr/local)
 
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
+PREFIX    ?= /usr/local
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-asan test test-fast test-asan demo bench clean
+.PHONY: all deps build build-asan test test-fast test-asan demo bench install clean
 
 all: build
 
@@ -37,6 +39,9 @@ demo: build
 
 bench: build
 	@scripts/bench.sh $(BUILD_DIR)
+
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
