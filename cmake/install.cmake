@@ -14,6 +14,7 @@ install(FILES runtime/cratert_abi.h runtime/cratert_host.h runtime/cratert_files
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cratec)
 
 file(RELATIVE_PATH CRATERT_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" CRATERT_PC_TO_PREFIX "${CRATERT_PC_TO_PREFIX}")
 foreach(pc cratert cratert-static)
   configure_file(cmake/${pc}.pc.in ${CMAKE_BINARY_DIR}/pkgconfig/${pc}.pc @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/pkgconfig/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
