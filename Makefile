@@ -3,6 +3,7 @@
 #   make test   install what is missing, build, run the whole test suite
 #               (once normally, once under AddressSanitizer + UBSan)
 #   make install  build, then install into PREFIX (default /usr/local)
+#   make deb      build, then the Debian package build/cratec_VERSION_ARCH.deb
 
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
@@ -10,7 +11,7 @@ JOBS      ?= $(shell nproc)
 PREFIX    ?= /usr/local
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-asan test test-fast test-asan demo bench install clean
+.PHONY: all deps build build-asan test test-fast test-asan demo bench install deb clean
 
 all: build
 
@@ -42,6 +43,9 @@ bench: build
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+deb: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
