@@ -25,7 +25,8 @@
 
 /* <prefix>/bin/cratec -> <prefix>/RELATIVE, if that file exists: an
  * installed cratec uses the runtime of its own prefix wherever the prefix
- * was moved, one in the build tree the runtime it was built with. */
+ * was moved; run from the build tree, it finds none there and falls back
+ * to the runtime built with it. */
 static char *beside_installed_cratec(const char *relative) {
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
