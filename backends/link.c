@@ -141,9 +141,11 @@ static bool make_linked(const StrList *objects, const BackendOptions *o, Diag *d
   } else {
     /* A shared model carries the whole runtime, not only what its entries
      * call, so a program that dlopens it (or Python's ctypes) also finds
-     * the host API that loads weights and runs sessions. */
+     * the host API that loads weights and runs sessions. It is never
+     * unloaded: dlclose would unmap code that the runtime's OpenMP worker
+     * threads still run (a crash at exit, now and then). */
     bool whole = o->emit == EMIT_SHARED;
-    if (whole) strlist_add(&cc, "-Wl,--whole-archive");
+    if (whole) strlist_add_words(&cc, "-Wl,-z,nodelete -Wl,--whole-archive");
     strlist_add(&cc, runtime_library());
     if (whole) strlist_add(&cc, "-Wl,--no-whole-archive");
     strlist_add_words(&cc, CRATEC_RUNTIME_LINK);
