@@ -2,13 +2,16 @@
 #   make demo   install what is missing, build, run the main job
 #   make test   install what is missing, build, run the whole test suite
 #               (once normally, once under AddressSanitizer + UBSan)
+#   make install  build, then install into PREFIX (default /usr/local)
+#   make deb      build, then the Debian package build/cratec_VERSION_ARCH.deb
 
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
+PREFIX    ?= /usr/local
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-asan test test-fast test-asan demo bench clean
+.PHONY: all deps build build-asan test test-fast test-asan demo bench install deb clean
 
 all: build
 
@@ -37,6 +40,12 @@ demo: build
 
 bench: build
 	@scripts/bench.sh $(BUILD_DIR)
+
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+deb: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

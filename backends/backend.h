@@ -19,7 +19,7 @@ typedef enum {
   EMIT_EXE,      /* an executable: the module, the extra inputs (one has main) and the runtime */
   EMIT_OBJ,      /* a relocatable, position-independent object file */
   EMIT_LIB,      /* a static library holding the module and the whole runtime */
-  EMIT_SHARED,   /* a shared object of the module alone: its runtime symbols come from the loading program */
+  EMIT_SHARED,   /* a shared object of the module and the whole runtime, loadable on its own */
   EMIT_LLVM,     /* textual LLVM IR (llvm backend) */
   EMIT_ASM,      /* assembly */
   EMIT_C,        /* C source (c backend) */
@@ -32,6 +32,8 @@ typedef struct BackendOptions {
   const Target *target;
   const char *const *extra_inputs;    /* NULL-terminated C sources or objects linked into EXE, LIB and
                                          SHARED outputs (e.g. the executable's main); may be NULL */
+  bool runtime_from_loader;           /* SHARED without the runtime: the program that dlopens it (cratec
+                                         verify, the codegen tests) already holds it, exported */
 } BackendOptions;
 
 typedef struct Backend {
@@ -49,13 +51,15 @@ const char *emit_kind_name(EmitKind kind);   /* "exe", "obj", ... as --emit spel
 /* ---- shared by the backends ---------------------------------------------------- */
 
 /* Builds options->output (EMIT_EXE, EMIT_LIB or EMIT_SHARED) from OBJECT,
- * the extra inputs and, for EXE and LIB, libcratert. The runtime is looked
- * for next to an installed cratec (<prefix>/lib/libcratert.a), then in the
- * build tree it was configured with. */
+ * the extra inputs and libcratert. The runtime is looked for in the prefix
+ * of an installed cratec (<prefix>/lib/libcratert.a), then in the build
+ * tree it was configured with. */
 bool link_output(const char *object, const BackendOptions *options, Diag *d);
 
 /* The directory holding the runtime headers (for compiling C that includes them). */
 const char *runtime_include_dir(void);
+/* libcratert_main.a, the main of `--emit exe` outputs. */
+const char *runtime_main_library(void);
 
 /* Whether KIND goes through an object file and link_output. */
 bool emit_kind_links(EmitKind kind);

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#if !defined(CRATEC_RUNTIME_LIB) || !defined(CRATEC_RUNTIME_INCLUDE) || !defined(CRATEC_RUNTIME_LINK)
-#error "backends/CMakeLists.txt defines where the build tree keeps the runtime"
+#if !defined(CRATEC_RUNTIME_LIB) || !defined(CRATEC_RUNTIME_MAIN) || !defined(CRATEC_RUNTIME_INCLUDE) || \
+    !defined(CRATEC_RUNTIME_LINK) || !defined(CRATEC_INSTALL_LIBDIR) || !defined(CRATEC_INSTALL_INCLUDEDIR)
+#error "backends/CMakeLists.txt defines where the build tree and an installation keep the runtime"
 #endif
 
 #ifdef CRATEC_SANITIZE
@@ -22,7 +23,10 @@
 #define SANITIZE_FLAGS ""
 #endif
 
-/* <prefix>/bin/cratec -> <prefix>/RELATIVE, if that file exists. */
+/* <prefix>/bin/cratec -> <prefix>/RELATIVE, if that file exists: an
+ * installed cratec uses the runtime of its own prefix wherever the prefix
+ * was moved; run from the build tree, it finds none there and falls back
+ * to the runtime built with it. */
 static char *beside_installed_cratec(const char *relative) {
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -34,20 +38,26 @@ static char *beside_installed_cratec(const char *relative) {
   return NULL;
 }
 
+static char *installed_or(const char *relative, const char *build_tree) {
+  char *path = beside_installed_cratec(relative);
+  return path ? path : xstrdup(build_tree);
+}
+
 static const char *runtime_library(void) {
   static char *path;
-  if (!path) path = beside_installed_cratec("lib/libcratert.a");
-  if (!path) path = xstrdup(CRATEC_RUNTIME_LIB);
+  if (!path) path = installed_or(CRATEC_INSTALL_LIBDIR "/libcratert.a", CRATEC_RUNTIME_LIB);
+  return path;
+}
+
+const char *runtime_main_library(void) {
+  static char *path;
+  if (!path) path = installed_or(CRATEC_INSTALL_LIBDIR "/libcratert_main.a", CRATEC_RUNTIME_MAIN);
   return path;
 }
 
 const char *runtime_include_dir(void) {
   static char *dir;
-  if (!dir) {
-    char *header = beside_installed_cratec("include/cratert_abi.h");
-    dir = header ? xstrdup(dirname(header)) : xstrdup(CRATEC_RUNTIME_INCLUDE);
-    free(header);
-  }
+  if (!dir) dir = installed_or(CRATEC_INSTALL_INCLUDEDIR "/cratec", CRATEC_RUNTIME_INCLUDE);
   return dir;
 }
 
@@ -126,12 +136,20 @@ static bool make_linked(const StrList *objects, const BackendOptions *o, Diag *d
   strlist_add(&cc, "-o");
   strlist_add(&cc, o->output);
   for (int i = 0; i < objects->len; i++) strlist_add(&cc, objects->items[i]);
-  if (o->emit == EMIT_EXE) {
+  if (o->runtime_from_loader) {
+    strlist_add_words(&cc, "-fopenmp -lm");
+  } else {
+    /* A shared model carries the whole runtime, not only what its entries
+     * call, so a program that dlopens it (or Python's ctypes) also finds
+     * the host API that loads weights and runs sessions. It is never
+     * unloaded: dlclose would unmap code that the runtime's OpenMP worker
+     * threads still run (a crash at exit, now and then). */
+    bool whole = o->emit == EMIT_SHARED;
+    if (whole) strlist_add_words(&cc, "-Wl,-z,nodelete -Wl,--whole-archive");
     strlist_add(&cc, runtime_library());
+    if (whole) strlist_add(&cc, "-Wl,--no-whole-archive");
     strlist_add_words(&cc, CRATEC_RUNTIME_LINK);
     strlist_add_words(&cc, SANITIZE_FLAGS);
-  } else {
-    strlist_add_words(&cc, "-fopenmp -lm");
   }
   bool ok = run_tool(&cc, d);
   strlist_free(&cc);
@@ -139,8 +157,8 @@ static bool make_linked(const StrList *objects, const BackendOptions *o, Diag *d
 }
 
 bool link_output(const char *object, const BackendOptions *o, Diag *d) {
-  if (o->emit == EMIT_EXE && access(runtime_library(), R_OK) != 0) {
-    diag(d, DIAG_ERROR, "cannot find the runtime library libcratert.a (looked beside cratec and at %s)",
+  if (!o->runtime_from_loader && access(runtime_library(), R_OK) != 0) {
+    diag(d, DIAG_ERROR, "cannot find the runtime library libcratert.a (looked in cratec's prefix and at %s)",
          CRATEC_RUNTIME_LIB);
     return false;
   }

@@ -357,20 +357,14 @@ static int emit_and_link(const ProgramDesc *p, const BuildOptions *o, const Lowe
     }
     output = owned = xasprintf("%s/out", piped);
   }
-  if (o->kind == EMIT_EXE) {
-#ifdef CRATEC_RUNTIME_MAIN
-    extra[0] = CRATEC_RUNTIME_MAIN;
-#else
-    fputs("cratec build: error: --emit exe needs libcratert_main.a, which this build does not have\n", stderr);
-    status = 2;
-#endif
-  }
-  if (!status && o->kind == EMIT_LIB) {
+  if (o->kind == EMIT_EXE) extra[0] = runtime_main_library();
+  if (o->kind == EMIT_LIB) {
     status = write_library_files(p, l->module->name, output, o->embed_weights, &api_source) ? 0 : 1;
     extra[0] = api_source;
   }
   if (!status) {
-    BackendOptions bo = {(EmitKind)o->kind, output, (int)o->opt_level, t, extra};
+    BackendOptions bo = {.emit = (EmitKind)o->kind, .output = output, .opt_level = (int)o->opt_level, .target = t,
+                         .extra_inputs = extra};
     Diag d;
     diag_init(&d, stderr);
     status = backend_find(o->backend)->emit(l->module, &bo, &d) ? 0 : 1;

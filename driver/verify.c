@@ -250,7 +250,8 @@ static bool compile_ops(const Graph *g, int64_t batch, const VerifyOptions *o, c
     return false;
   }
   snprintf(c->path, sizeof c->path, "%s/ops.so", c->dir);
-  BackendOptions bo = {EMIT_SHARED, c->path, (int)o->opt_level, t, NULL};
+  BackendOptions bo = {.emit = EMIT_SHARED, .output = c->path, .opt_level = (int)o->opt_level, .target = t,
+                       .runtime_from_loader = true};
   if (!backend_find(o->backend)->emit(c->flat.module, &bo, d)) return false;
   c->handle = dlopen(c->path, RTLD_NOW | RTLD_LOCAL);
   if (!c->handle) fprintf(stderr, "cratec verify: error: %s\n", dlerror());

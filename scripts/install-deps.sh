@@ -11,6 +11,7 @@ packages=(
   check                                     # unit test framework (run under CTest)
   libcjson-dev zlib1g-dev                   # safetensors headers, gzipped IDX data
   dataset-fashion-mnist                     # the demo's data set
+  python3                                   # tests/install: a shared model loaded by ctypes
 )
 
 missing=()

@@ -30,7 +30,7 @@ char *emit_to_temp(const LModule *m, const char *backend, BackendOptions *option
 void load_module(const LModule *m, const char *backend, Loaded *out) {
   Target t;
   target_detect_host(&t);
-  BackendOptions o = {.emit = EMIT_SHARED, .opt_level = 2, .target = &t};
+  BackendOptions o = {.emit = EMIT_SHARED, .opt_level = 2, .target = &t, .runtime_from_loader = true};
   char *path = emit_to_temp(m, backend, &o, "kernels.so");
   out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   ck_assert_msg(out->handle != NULL, "dlopen: %s", dlerror());
