@@ -1,4 +1,4 @@
-/* The backward-op emitter tests (passes/kernel_grad_*.c). */
+/* The backward-op emitter tests (lower/kernel_grad_*.c). */
 #include <stdlib.h>
 
 #include "kg.h"
